@@ -1,0 +1,1 @@
+"""HTTP only: routes, wire schemas, pagination, error rendering. State changes go through the engine."""

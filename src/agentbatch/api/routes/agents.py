@@ -1,0 +1,83 @@
+"""The part of Letta's ``/v1/agents`` a batch needs."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from agentbatch.api.auth import caller
+from agentbatch.api.paging import page_params
+from agentbatch.api.responses import OrjsonResponse
+from agentbatch.api.schemas.agents import CreateAgentIn
+from agentbatch.api.services import ApiServices, services
+from agentbatch.api.views.agents import agent_view
+from agentbatch.api.views.messages import RenderOptions, letta_messages
+from agentbatch.domain.errors import NotFound
+from agentbatch.domain.ids import IdPrefix, id_pattern
+from agentbatch.domain.paging import PageRequest
+from agentbatch.store import agents as agent_store
+from agentbatch.store import messages as message_store
+
+router = APIRouter(prefix="/v1/agents", tags=["agents"], default_response_class=OrjsonResponse)
+AgentId = Path(pattern=id_pattern(IdPrefix.AGENT), description="agent-<uuid4>")
+
+
+@router.post("/", summary="Create an agent")
+@router.post("", include_in_schema=False)
+async def create_agent(
+    body: CreateAgentIn, owner: str = Depends(caller), svc: ApiServices = Depends(services)
+) -> dict[str, Any]:
+    return agent_view(await svc.agents.create_agent(owner, body.to_new_agent()))
+
+
+@router.get("/", summary="List agents")
+@router.get("", include_in_schema=False)
+async def list_agents(
+    page: PageRequest = Depends(page_params),
+    name: str | None = Query(default=None),
+    tags: list[str] | None = Query(default=None),
+    match_all_tags: bool = Query(default=False),
+    owner: str = Depends(caller),
+    svc: ApiServices = Depends(services),
+) -> list[dict[str, Any]]:
+    async with svc.db.read() as conn:
+        found = await agent_store.list_agents(
+            conn, owner, page, name=name, tags=tags or (), match_all_tags=match_all_tags
+        )
+    return [agent_view(agent) for agent in found]
+
+
+@router.get("/{agent_id}", summary="Retrieve an agent")
+async def retrieve_agent(
+    agent_id: str = AgentId, owner: str = Depends(caller), svc: ApiServices = Depends(services)
+) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        agent = await agent_store.get_agent(conn, owner, agent_id)
+    if agent is None:
+        raise NotFound(f"Agent {agent_id} not found")
+    return agent_view(agent)
+
+
+@router.delete("/{agent_id}", summary="Delete an agent and its history")
+async def delete_agent(
+    agent_id: str = AgentId, owner: str = Depends(caller), svc: ApiServices = Depends(services)
+) -> dict[str, Any]:
+    await svc.agents.delete_agent(owner, agent_id)
+    return {}
+
+
+@router.get("/{agent_id}/messages", summary="An agent's history as Letta messages")
+async def list_agent_messages(
+    agent_id: str = AgentId,
+    page: PageRequest = Depends(page_params),
+    use_assistant_message: bool = Query(default=True),
+    assistant_message_tool_name: str = Query(default="send_message"),
+    assistant_message_tool_kwarg: str = Query(default="message"),
+    owner: str = Depends(caller),
+    svc: ApiServices = Depends(services),
+) -> list[dict[str, Any]]:
+    async with svc.db.read() as conn:
+        if await agent_store.get_agent(conn, owner, agent_id) is None:
+            raise NotFound(f"Agent {agent_id} not found")
+        found = await message_store.list_agent_messages(conn, owner, agent_id, page)
+    options = RenderOptions(use_assistant_message, assistant_message_tool_name, assistant_message_tool_kwarg)
+    return letta_messages(found, options)

@@ -1,0 +1,1 @@
+"""Domain records rendered as the JSON shapes Letta's SDK parses."""

@@ -1,0 +1,76 @@
+"""Agents and tools as Letta's ``AgentState`` and ``Tool``."""
+
+from datetime import datetime
+from typing import Any
+
+from agentbatch.domain.agents import Agent, Block, Tool
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def tool_view(tool: Tool) -> dict[str, Any]:
+    return {
+        "id": tool.id,
+        "name": tool.name,
+        "description": tool.description,
+        "tool_type": tool.tool_type.value,
+        "json_schema": tool.json_schema,
+        "args_json_schema": tool.json_schema.get("parameters"),
+        "source_code": tool.source_code,
+        "source_type": tool.source_type,
+        "tags": tool.tags,
+        "return_char_limit": tool.return_char_limit,
+        "created_by_id": tool.owner_id,
+        "last_updated_by_id": tool.owner_id,
+        "created_at": _iso(tool.created_at),
+        "updated_at": _iso(tool.updated_at),
+        "metadata": {},
+    }
+
+
+def block_view(block: Block) -> dict[str, Any]:
+    return {
+        "id": block.id,
+        "label": block.label,
+        "value": block.value,
+        "limit": block.limit,
+        "description": block.description,
+        "read_only": block.read_only,
+        "metadata": block.metadata or {},
+        "is_template": False,
+        "hidden": None,
+    }
+
+
+def agent_view(agent: Agent) -> dict[str, Any]:
+    blocks = [block_view(block) for block in agent.blocks]
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "agent_type": agent.agent_type.value,
+        "system": agent.system,
+        "description": agent.description,
+        "model": agent.model,
+        "embedding": agent.embedding,
+        "llm_config": agent.llm_config,
+        "embedding_config": agent.embedding_config,
+        "tags": agent.tags,
+        "metadata": agent.metadata,
+        "tools": [tool_view(tool) for tool in agent.tools],
+        "tool_rules": agent.tool_rules or [],
+        "sources": [],
+        "blocks": blocks,
+        "memory": {"agent_type": agent.agent_type.value, "blocks": blocks, "file_blocks": []},
+        "identities": [],
+        "last_stop_reason": agent.last_stop_reason,
+        "last_run_completion": _iso(agent.last_run_completion),
+        "created_by_id": agent.owner_id,
+        "last_updated_by_id": agent.owner_id,
+        "created_at": _iso(agent.created_at),
+        "updated_at": _iso(agent.updated_at),
+        "project_id": None,
+        "timezone": agent.options.get("timezone"),
+        "message_buffer_autoclear": bool(agent.options.get("message_buffer_autoclear", False)),
+    }

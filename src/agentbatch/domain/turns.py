@@ -1,0 +1,51 @@
+"""What one turn hands over to be written: steps, their messages and memory edits, its end."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agentbatch.domain.agents import Block
+from agentbatch.domain.messages import Message
+from agentbatch.domain.states import StopReason
+
+
+@dataclass(slots=True)
+class StepRecord:
+    """One model call of a turn and what it cost."""
+
+    step_no: int
+    step_id: str
+    model: str
+    finish: str
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_ns: int
+    duration_ns: int
+
+
+@dataclass(slots=True)
+class Commit:
+    """What one transaction writes: a step (or none, when a turn ends without one), its messages and
+    memory edits, and — when ``stop`` is set — the end of the turn."""
+
+    step: StepRecord | None
+    messages: list[Message] = field(default_factory=list)
+    changed_blocks: list[Block] = field(default_factory=list)
+    stop: StopReason | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class ClaimedItem:
+    """An item a worker holds the lease of, with what it needs to run the turn."""
+
+    id: str
+    batch_id: str | None
+    agent_id: str
+    owner_id: str
+    model: str
+    request: dict[str, Any]
+    step_count: int
+    lease_owner: str
+    started_at: datetime
+    batch_created_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""Many turns: commands that change state, claiming, leases, dispatch, backoff, callbacks."""

@@ -1,0 +1,117 @@
+"""Submitting and cancelling batches. A batch is accepted whole or not at all."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from agentbatch.domain.batches import Batch
+from agentbatch.domain.errors import InvalidRequest, NotFound, StateConflict
+from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.states import BatchStatus, ItemStatus
+from agentbatch.engine.signals import EngineSignals
+from agentbatch.store import agents as agent_store
+from agentbatch.store import batches as batch_store
+from agentbatch.store.database import Database
+
+BATCH_METADATA = {"job_type": "batch_messages"}
+_WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_LISTED_MISSING = 10
+
+
+@dataclass(frozen=True, slots=True)
+class TurnSubmission:
+    """One request of a batch: the agent, and the turn's normalised body (messages and options)."""
+
+    agent_id: str
+    body: dict[str, Any]
+
+
+def parse_completion_window(window: str) -> timedelta:
+    match = _WINDOW.match(window)
+    if match is None:
+        raise InvalidRequest(f"completion_window {window!r} must look like '30m', '24h' or '3600s'")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class BatchCommands:
+    def __init__(self, db: Database, signals: EngineSignals) -> None:
+        self._db = db
+        self._signals = signals
+
+    async def submit(
+        self,
+        owner_id: str,
+        requests: list[TurnSubmission],
+        *,
+        callback_url: str | None = None,
+        completion_window: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Batch:
+        if not requests:
+            raise InvalidRequest("requests must hold at least one request")
+        now = datetime.now(UTC)
+        expires_at = now + parse_completion_window(completion_window) if completion_window else None
+        batch = Batch(
+            id=new_id(IdPrefix.BATCH),
+            owner_id=owner_id,
+            status=BatchStatus.CREATED,
+            request_count=len(requests),
+            created_at=now,
+            updated_at=now,
+            metadata={**(metadata or {}), **BATCH_METADATA},
+            callback_url=callback_url,
+            expires_at=expires_at,
+            last_updated_by_id=owner_id,
+        )
+        async with self._db.write() as conn:
+            models = await agent_store.agent_models(
+                conn, owner_id, (request.agent_id for request in requests)
+            )
+            _reject_unknown_agents(requests, models)
+            items = [
+                {
+                    "id": new_id(IdPrefix.BATCH_ITEM),
+                    "agent_id": request.agent_id,
+                    "model": models[request.agent_id],
+                    "position": position,
+                    "request": request.body,
+                }
+                for position, request in enumerate(requests)
+            ]
+            await batch_store.insert_batch(conn, batch, items)
+        batch.counts.add(ItemStatus.PENDING, len(items))
+        self._signals.notify_work()
+        return batch
+
+    async def cancel(self, owner_id: str, batch_id: str) -> Batch:
+        now = datetime.now(UTC)
+        async with self._db.write() as conn:
+            batch = await batch_store.get_batch(conn, owner_id, batch_id)
+            if batch is None:
+                raise NotFound(f"Batch {batch_id} not found")
+            if batch.status.is_terminal:
+                raise StateConflict(
+                    f"Batch {batch_id} has already ended ({batch.status.value}); "
+                    "only unfinished batches can be cancelled"
+                )
+            await batch_store.cancel_items(conn, batch_id, now)
+            await batch_store.end_batch(conn, batch, BatchStatus.CANCELLED, now, owner_id)
+            cancelled = await batch_store.get_batch(conn, owner_id, batch_id)
+        assert cancelled is not None
+        self._signals.notify_cancel(batch_id)
+        return cancelled
+
+
+def _reject_unknown_agents(requests: list[TurnSubmission], known: dict[str, str]) -> None:
+    missing = [
+        (index, request.agent_id) for index, request in enumerate(requests) if request.agent_id not in known
+    ]
+    if not missing:
+        return
+    shown = ", ".join(
+        f"requests[{index}].agent_id={agent_id}" for index, agent_id in missing[:_MAX_LISTED_MISSING]
+    )
+    more = f" and {len(missing) - _MAX_LISTED_MISSING} more" if len(missing) > _MAX_LISTED_MISSING else ""
+    raise NotFound(f"Agent(s) not found: {shown}{more}; the batch was not created")

@@ -1,0 +1,69 @@
+"""Anthropic's Messages API through ``anthropic`` (aiohttp transport, raw JSON read back)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import anthropic
+import orjson
+
+from agentbatch.providers.anthropic_wire import parse_response, request_body
+from agentbatch.providers.base import ModelRequest, ModelResponse
+from agentbatch.providers.errors import (
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+    retry_after_seconds,
+)
+
+DEFAULT_TIMEOUT_S = 600.0
+
+
+class AnthropicChat:
+    def __init__(self, *, base_url: str | None = None, api_key: str | None = None) -> None:
+        self._client = anthropic.AsyncAnthropic(
+            base_url=base_url,
+            api_key=api_key,
+            max_retries=0,
+            timeout=DEFAULT_TIMEOUT_S,
+            http_client=anthropic.DefaultAioHttpClient(),
+        )
+
+    @property
+    def sdk(self) -> anthropic.AsyncAnthropic:
+        return self._client
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        body = request_body(request)
+        with sdk_errors():
+            raw = await self._client.messages.with_raw_response.create(
+                model=body.pop("model"),
+                max_tokens=body.pop("max_tokens"),
+                messages=body.pop("messages"),
+                extra_body=body,
+            )
+            content = await raw.read()
+        return parse_response(orjson.loads(content))
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+@contextmanager
+def sdk_errors() -> Iterator[None]:
+    try:
+        yield
+    except anthropic.RateLimitError as error:
+        raise RateLimited(
+            str(error), status=429, retry_after=retry_after_seconds(error.response.headers)
+        ) from error
+    except anthropic.APIStatusError as error:
+        status = error.status_code
+        retry_after = retry_after_seconds(error.response.headers)
+        if status >= 500 or status in (408, 409):
+            raise ProviderUnavailable(str(error), status=status, retry_after=retry_after) from error
+        raise ProviderRejected(str(error), status=status) from error
+    except (anthropic.APIConnectionError, anthropic.APITimeoutError) as error:
+        raise ProviderUnavailable(f"{type(error).__name__}: {error}") from error
+    except anthropic.AnthropicError as error:
+        raise ProviderError(str(error)) from error

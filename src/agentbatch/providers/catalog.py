@@ -1,0 +1,92 @@
+"""Which providers a model handle may name, and how to reach each.
+
+``openai/<model>`` and ``anthropic/<model>`` are built in and configured by the SDKs' own variables
+(``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, ``ANTHROPIC_BASE_URL``, ``ANTHROPIC_API_KEY``). Further
+OpenAI-compatible providers come from a small TOML file::
+
+    [providers.vllm]
+    base_url = "http://127.0.0.1:8000/v1"
+    api_key_env = "VLLM_API_KEY"      # optional: the variable holding its key
+    context_window = 32768            # optional
+"""
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+
+class WireProtocol(StrEnum):
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEndpoint:
+    name: str
+    protocol: WireProtocol
+    base_url: str | None = None
+    api_key_env: str | None = None
+    context_window: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelHandle:
+    provider: str
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+BUILT_IN = {
+    "openai": ProviderEndpoint("openai", WireProtocol.OPENAI),
+    "anthropic": ProviderEndpoint("anthropic", WireProtocol.ANTHROPIC),
+}
+DEFAULT_CONTEXT_WINDOW = {WireProtocol.OPENAI: 128_000, WireProtocol.ANTHROPIC: 200_000}
+
+
+class ProviderCatalog:
+    def __init__(self, extra: dict[str, ProviderEndpoint] | None = None) -> None:
+        self._endpoints = {**BUILT_IN, **(extra or {})}
+
+    @classmethod
+    def from_file(cls, path: Path | None) -> "ProviderCatalog":
+        if path is None:
+            return cls()
+        document = tomllib.loads(path.read_text())
+        extra = {
+            name: ProviderEndpoint(
+                name=name,
+                protocol=WireProtocol(entry.get("protocol", "openai")),
+                base_url=entry["base_url"],
+                api_key_env=entry.get("api_key_env"),
+                context_window=entry.get("context_window"),
+            )
+            for name, entry in document.get("providers", {}).items()
+        }
+        return cls(extra)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._endpoints)
+
+    def endpoint(self, provider: str) -> ProviderEndpoint | None:
+        return self._endpoints.get(provider)
+
+    def parse(self, handle: str) -> ModelHandle:
+        """Split ``provider/model``; ValueError naming the problem if it is not one we can serve."""
+        provider, _, model = handle.partition("/")
+        if not provider or not model:
+            raise ValueError(
+                f"model handle {handle!r} must look like 'provider/model', e.g. 'openai/gpt-4o-mini'"
+            )
+        if provider not in self._endpoints:
+            raise ValueError(
+                f"unknown provider {provider!r} in model handle {handle!r}; known: {', '.join(self.names)}"
+            )
+        return ModelHandle(provider, model)
+
+    def context_window(self, handle: ModelHandle) -> int:
+        endpoint = self._endpoints[handle.provider]
+        return endpoint.context_window or DEFAULT_CONTEXT_WINDOW[endpoint.protocol]

@@ -1,0 +1,51 @@
+"""Provider failures, mapped from each SDK's exceptions at the border; the engine reads only these.
+
+ProviderError
+├── RateLimited          429: slow down (``retry_after`` seconds when the provider said)
+├── ProviderUnavailable  5xx, 529, timeouts, connection errors: transient, retry with backoff
+├── ProviderRejected     other 4xx: the request itself is wrong or not allowed; do not retry
+└── InvalidResponse      the provider answered, but not with something a step can use
+"""
+
+
+class ProviderError(Exception):
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class RateLimited(ProviderError):
+    retryable = True
+
+
+class ProviderUnavailable(ProviderError):
+    retryable = True
+
+
+class ProviderRejected(ProviderError):
+    pass
+
+
+class InvalidResponse(ProviderError):
+    pass
+
+
+def retry_after_seconds(headers: object) -> float | None:
+    """``retry-after-ms`` or ``retry-after`` (seconds) from a response's headers, if present and sane."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = get(name)
+        if raw is None:
+            continue
+        try:
+            value = float(raw) * scale
+        except (TypeError, ValueError):
+            continue
+        if 0 <= value <= 600:
+            return value
+    return None

@@ -1,0 +1,72 @@
+"""OpenAI-compatible endpoints (OpenAI, vLLM, Ollama, LM Studio, the emulator) through ``openai``.
+
+Per the measurements in engine-evidence: the SDK's aiohttp transport, the bulk fields handed over in
+``extra_body`` (the SDK then skips walking every history message in Python; the request on the wire is
+the same), and the raw JSON read back with orjson instead of building the typed model.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import openai
+import orjson
+
+from agentbatch.providers.base import ModelRequest, ModelResponse
+from agentbatch.providers.errors import (
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+    retry_after_seconds,
+)
+from agentbatch.providers.openai_wire import parse_response, request_body
+
+DEFAULT_TIMEOUT_S = 600.0
+
+
+class OpenAIChat:
+    def __init__(self, *, base_url: str | None = None, api_key: str | None = None) -> None:
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key,
+            max_retries=0,  # the engine retries, with a backoff shared by every turn
+            timeout=DEFAULT_TIMEOUT_S,
+            http_client=openai.DefaultAioHttpClient(),
+        )
+
+    @property
+    def sdk(self) -> openai.AsyncOpenAI:
+        return self._client
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        body = request_body(request)
+        model = body.pop("model")
+        with sdk_errors():
+            raw = await self._client.chat.completions.with_raw_response.create(
+                model=model, messages=[], extra_body=body
+            )
+        return parse_response(orjson.loads(raw.content))
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+@contextmanager
+def sdk_errors() -> Iterator[None]:
+    """Map the SDK's exceptions into ``ProviderError``s, as httpx maps its transport's."""
+    try:
+        yield
+    except openai.RateLimitError as error:
+        raise RateLimited(
+            str(error), status=429, retry_after=retry_after_seconds(error.response.headers)
+        ) from error
+    except openai.APIStatusError as error:
+        status = error.status_code
+        retry_after = retry_after_seconds(error.response.headers)
+        if status >= 500 or status in (408, 409):
+            raise ProviderUnavailable(str(error), status=status, retry_after=retry_after) from error
+        raise ProviderRejected(str(error), status=status) from error
+    except (openai.APIConnectionError, openai.APITimeoutError) as error:
+        raise ProviderUnavailable(f"{type(error).__name__}: {error}") from error
+    except openai.OpenAIError as error:
+        raise ProviderError(str(error)) from error

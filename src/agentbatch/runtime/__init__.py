@@ -1,0 +1,1 @@
+"""One agent turn: the step loop, memory, tools."""

@@ -1,0 +1,105 @@
+"""Resuming a paused turn: matching an approval reply to the tool calls that wait for it."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.messages import Message, Role, ToolCall, ToolReturn, text_part
+
+
+class TurnRejected(Exception):
+    """The request cannot start a turn for this agent now (the message says why)."""
+
+
+def waiting_calls(history: Sequence[Message]) -> tuple[Message, list[ToolCall]] | None:
+    """The latest approval request and those of its calls that have no result yet, if any."""
+    answered: set[str] = set()
+    for message in reversed(history):
+        if message.role is Role.TOOL:
+            answered.update(ret.tool_call_id for ret in message.tool_returns)
+            if message.tool_call_id:
+                answered.add(message.tool_call_id)
+        elif message.role is Role.APPROVAL and message.tool_calls:
+            open_calls = [call for call in message.tool_calls if call.id not in answered]
+            return (message, open_calls) if open_calls else None
+        elif message.role in (Role.USER, Role.ASSISTANT):
+            return None
+    return None
+
+
+def resolve(
+    history: Sequence[Message], reply: dict[str, Any] | None, tags: dict[str, str | None], now: datetime
+) -> list[Message]:
+    """The messages an approval reply adds (the reply itself, then one tool result per waiting call);
+    ``TurnRejected`` if the reply and the agent's state do not fit together."""
+    waiting = waiting_calls(history)
+    if reply is None:
+        if waiting is not None:
+            ids = ", ".join(call.id for call in waiting[1])
+            raise TurnRejected(
+                f"the agent is waiting for the result or approval of tool call(s) {ids}; "
+                "send a message of type 'approval' first"
+            )
+        return []
+    if waiting is None:
+        raise TurnRejected("no tool call of this agent is waiting for approval")
+    request, calls = waiting
+    agent_id = request.agent_id
+    decisions = {decision["tool_call_id"]: decision for decision in reply.get("approvals") or ()}
+    approve_all = reply.get("approve")
+    reply_message = Message(
+        id=new_id(IdPrefix.MESSAGE),
+        agent_id=agent_id,
+        role=Role.APPROVAL,
+        created_at=now,
+        approval_request_id=reply.get("approval_request_id") or request.id,
+        approve=approve_all,
+        denial_reason=reply.get("reason"),
+        approvals=list(reply.get("approvals") or ()),
+        batch_id=tags.get("batch_id"),
+        batch_item_id=tags.get("batch_item_id"),
+    )
+    results = [reply_message]
+    for call in calls:
+        ret = _result_for(call, decisions.get(call.id), approve_all, reply.get("reason"))
+        results.append(
+            Message(
+                id=new_id(IdPrefix.MESSAGE),
+                agent_id=agent_id,
+                role=Role.TOOL,
+                created_at=now,
+                content=[text_part(ret.content)],
+                tool_call_id=call.id,
+                tool_returns=[ret],
+                name=call.name,
+                batch_id=tags.get("batch_id"),
+                batch_item_id=tags.get("batch_item_id"),
+            )
+        )
+    return results
+
+
+def _result_for(
+    call: ToolCall, decision: dict[str, Any] | None, approve_all: bool | None, reason: str | None
+) -> ToolReturn:
+    if decision is not None and decision.get("type") == "tool":
+        return ToolReturn(
+            tool_call_id=call.id,
+            status=decision.get("status", "success"),
+            content=str(decision.get("tool_return", "")),
+            stdout=decision.get("stdout"),
+            stderr=decision.get("stderr"),
+        )
+    approved = decision.get("approve") if decision is not None else approve_all
+    if approved is False:
+        why = (decision or {}).get("reason") or reason or "no reason given"
+        return ToolReturn(
+            tool_call_id=call.id, status="error", content=f"The user denied this tool call: {why}"
+        )
+    if approved is None:
+        raise TurnRejected(f"the approval reply says nothing about tool call {call.id} ({call.name})")
+    raise TurnRejected(
+        f"tool call {call.id} ({call.name}) is a client tool: approve it by sending its result "
+        "as an approval of type 'tool'"
+    )

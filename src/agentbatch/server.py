@@ -1,0 +1,85 @@
+"""The composition root: builds the database, engine, runtime and API from one ``Settings``."""
+
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import uvicorn
+from fastapi import FastAPI
+
+from agentbatch.api.app import create_app
+from agentbatch.api.services import ApiServices
+from agentbatch.engine.agent_commands import AgentCommands
+from agentbatch.engine.batch_commands import BatchCommands
+from agentbatch.engine.signals import EngineSignals
+from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.runtime.base_tools import builtin_tools
+from agentbatch.settings import Settings
+from agentbatch.store.database import Database
+from agentbatch.store.migrate import upgrade
+from agentbatch.store.tools import sync_builtin_tools
+
+
+async def prepare_database(db: Database) -> None:
+    """Migrate to the newest schema and refresh the shared base tools. Idempotent."""
+    await upgrade(db)
+    async with db.write() as conn:
+        await sync_builtin_tools(conn, builtin_tools(), datetime.now(UTC))
+
+
+def build_app(settings: Settings) -> FastAPI:
+    db = Database(settings.database_url)
+    catalog = ProviderCatalog.from_file(settings.providers_file)
+    signals = EngineSignals()
+    services = ApiServices(
+        settings=settings,
+        db=db,
+        agents=AgentCommands(db, catalog),
+        batches=BatchCommands(db, signals),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await prepare_database(db)
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    return create_app(services, lifespan)
+
+
+def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, host=host, port=port, loop="uvloop", http="httptools", log_level="warning", access_log=False
+    )
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    uvicorn.Server(uvicorn_config(build_app(settings), host, port)).run()
+
+
+class ServerThread:
+    """The full server on a real socket in a background thread (tests, the demo, benchmarks)."""
+
+    def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = uvicorn.Server(uvicorn_config(build_app(settings), host, port))
+        self._thread = threading.Thread(target=self._server.run, name="agentbatch-server", daemon=True)
+        self.base_url = ""
+
+    def __enter__(self) -> "ServerThread":
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the agentbatch server did not start")
+            time.sleep(0.01)
+        host, port = self._server.servers[0].sockets[0].getsockname()[:2]
+        self.base_url = f"http://{host}:{port}"
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)

@@ -1,0 +1,52 @@
+"""Every tunable, named once. Read from ``AGENTBATCH_*`` environment variables or passed explicitly."""
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./agentbatch.db"
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AGENTBATCH_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="sqlite:///path or postgresql://user@host/db; async drivers are picked automatically.",
+    )
+    api_keys: str = Field(
+        default="",
+        description="Comma-separated bearer keys. Empty: the server is open, as Letta's local server is.",
+    )
+    max_body_bytes: int = Field(default=256 * MIB, description="Largest request body accepted.")
+    run_worker: bool = Field(default=True, description="Run the batch worker inside `serve`.")
+
+    # Agent turns
+    default_max_steps: int = Field(default=50, ge=1)
+    tool_timeout_s: float = Field(default=30.0, gt=0)
+    tool_memory_mb: int = Field(default=512, ge=16)
+    providers_file: Path | None = Field(
+        default=None, description="TOML file naming further OpenAI-compatible providers (vllm/…, ollama/…)."
+    )
+
+    # Engine
+    model_concurrency: int = Field(default=64, ge=1, description="Provider calls in flight per model.")
+    lease_seconds: float = Field(default=30.0, gt=0)
+    llm_max_attempts: int = Field(default=6, ge=1)
+    llm_backoff_base_s: float = Field(default=0.5, gt=0)
+    llm_backoff_max_s: float = Field(default=30.0, gt=0)
+    callback_timeout_s: float = Field(default=10.0, gt=0)
+    callback_max_attempts: int = Field(default=5, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("database_url must be an sqlite:// or postgresql:// URL")
+        return value
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [key.strip() for key in self.api_keys.split(",") if key.strip()]

@@ -1,0 +1,218 @@
+"""Agents with their tags, memory blocks and attached tools."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agentbatch.domain.agents import Agent, AgentType, Block
+from agentbatch.domain.paging import PageRequest
+from agentbatch.store.pagination import fetch_page
+from agentbatch.store.tables import agent_tags, agent_tools, agents, blocks
+from agentbatch.store.tables import tools as tools_table
+from agentbatch.store.tools import tool_from_row
+
+
+async def insert_agent(conn: AsyncConnection, agent: Agent) -> None:
+    await conn.execute(
+        insert(agents).values(
+            id=agent.id,
+            owner_id=agent.owner_id,
+            name=agent.name,
+            agent_type=agent.agent_type.value,
+            system=agent.system,
+            description=agent.description,
+            model=agent.model,
+            llm_config=agent.llm_config,
+            embedding=agent.embedding,
+            embedding_config=agent.embedding_config,
+            tags=agent.tags,
+            metadata_json=agent.metadata,
+            tool_rules=agent.tool_rules,
+            options=agent.options,
+            created_at=agent.created_at,
+            updated_at=agent.updated_at,
+        )
+    )
+    if agent.tags:
+        await conn.execute(
+            insert(agent_tags), [{"agent_id": agent.id, "tag": tag} for tag in set(agent.tags)]
+        )
+    if agent.blocks:
+        await conn.execute(
+            insert(blocks),
+            [
+                _block_values(agent.id, block, position, agent.created_at)
+                for position, block in enumerate(agent.blocks)
+            ],
+        )
+    if agent.tools:
+        await conn.execute(
+            insert(agent_tools),
+            [
+                {"agent_id": agent.id, "tool_id": tool.id, "position": position}
+                for position, tool in enumerate(agent.tools)
+            ],
+        )
+
+
+def _block_values(agent_id: str, block: Block, position: int, now: datetime) -> dict[str, Any]:
+    return {
+        "id": block.id,
+        "agent_id": agent_id,
+        "label": block.label,
+        "value": block.value,
+        "limit": block.limit,
+        "description": block.description,
+        "read_only": block.read_only,
+        "metadata_json": block.metadata,
+        "position": position,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def get_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> Agent | None:
+    found = await load_agents(conn, owner_id, [agent_id])
+    return found.get(agent_id)
+
+
+async def load_agents(conn: AsyncConnection, owner_id: str, agent_ids: Iterable[str]) -> dict[str, Agent]:
+    """The named agents that the owner can see, with blocks and tools, in three queries."""
+    ids = list(set(agent_ids))
+    if not ids:
+        return {}
+    rows = (
+        await conn.execute(select(agents).where(agents.c.owner_id == owner_id, agents.c.id.in_(ids)))
+    ).all()
+    return await _with_relations(conn, rows)
+
+
+async def list_agents(
+    conn: AsyncConnection,
+    owner_id: str,
+    page: PageRequest,
+    *,
+    name: str | None = None,
+    tags: Sequence[str] = (),
+    match_all_tags: bool = False,
+) -> list[Agent]:
+    query = select(agents).where(agents.c.owner_id == owner_id)
+    if name is not None:
+        query = query.where(agents.c.name == name)
+    if tags:
+        tagged = (
+            select(agent_tags.c.agent_id)
+            .where(agent_tags.c.tag.in_(set(tags)))
+            .group_by(agent_tags.c.agent_id)
+        )
+        if match_all_tags:
+            tagged = tagged.having(func.count() == len(set(tags)))
+        query = query.where(agents.c.id.in_(tagged))
+    rows = await fetch_page(
+        conn, query, order_by=(agents.c.created_at, agents.c.id), id_column=agents.c.id, page=page
+    )
+    by_id = await _with_relations(conn, rows)
+    return [by_id[row.id] for row in rows]
+
+
+async def delete_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> bool:
+    result = await conn.execute(delete(agents).where(agents.c.id == agent_id, agents.c.owner_id == owner_id))
+    return bool(result.rowcount)
+
+
+async def agent_models(conn: AsyncConnection, owner_id: str, agent_ids: Iterable[str]) -> dict[str, str]:
+    """The model handle of each named agent the owner can see (absent: unknown to this owner)."""
+    ids = list(set(agent_ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 5_000):
+        chunk = ids[start : start + 5_000]
+        rows = await conn.execute(
+            select(agents.c.id, agents.c.model, agents.c.llm_config).where(
+                agents.c.owner_id == owner_id, agents.c.id.in_(chunk)
+            )
+        )
+        for row in rows:
+            found[row.id] = row.model or _handle_from_llm_config(row.llm_config)
+    return found
+
+
+def _handle_from_llm_config(llm_config: dict[str, Any]) -> str:
+    return f"{llm_config.get('model_endpoint_type', 'openai')}/{llm_config.get('model', '')}"
+
+
+async def save_blocks(conn: AsyncConnection, agent_id: str, changed: Sequence[Block], now: datetime) -> None:
+    """Write the new values of memory blocks an agent's tools edited."""
+    for block in changed:
+        await conn.execute(
+            update(blocks)
+            .where(and_(blocks.c.agent_id == agent_id, blocks.c.label == block.label))
+            .values(value=block.value, updated_at=now)
+        )
+
+
+async def record_turn_end(
+    conn: AsyncConnection, agent_ids_to_reason: dict[str, str], completed_at: datetime
+) -> None:
+    for agent_id, reason in agent_ids_to_reason.items():
+        await conn.execute(
+            update(agents)
+            .where(agents.c.id == agent_id)
+            .values(last_stop_reason=reason, last_run_completion=completed_at)
+        )
+
+
+async def _with_relations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> dict[str, Agent]:
+    ids = [row.id for row in rows]
+    if not ids:
+        return {}
+    result = {row.id: _agent_from_row(row) for row in rows}
+    block_rows = await conn.execute(
+        select(blocks).where(blocks.c.agent_id.in_(ids)).order_by(blocks.c.agent_id, blocks.c.position)
+    )
+    for row in block_rows:
+        result[row.agent_id].blocks.append(
+            Block(
+                id=row.id,
+                label=row.label,
+                value=row.value,
+                limit=row.limit,
+                description=row.description,
+                read_only=row.read_only,
+                metadata=row.metadata_json,
+            )
+        )
+    tool_rows = await conn.execute(
+        select(agent_tools.c.agent_id, tools_table)
+        .join(tools_table, tools_table.c.id == agent_tools.c.tool_id)
+        .where(agent_tools.c.agent_id.in_(ids))
+        .order_by(agent_tools.c.agent_id, agent_tools.c.position)
+    )
+    for row in tool_rows:
+        result[row.agent_id].tools.append(tool_from_row(row))
+    return result
+
+
+def _agent_from_row(row: Row[Any]) -> Agent:
+    return Agent(
+        id=row.id,
+        owner_id=row.owner_id,
+        name=row.name,
+        agent_type=AgentType(row.agent_type),
+        system=row.system,
+        description=row.description,
+        model=row.model,
+        llm_config=row.llm_config,
+        embedding=row.embedding,
+        embedding_config=row.embedding_config,
+        tags=list(row.tags),
+        metadata=row.metadata_json,
+        tool_rules=row.tool_rules,
+        options=dict(row.options),
+        last_stop_reason=row.last_stop_reason,
+        last_run_completion=row.last_run_completion,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,236 @@
+"""The item queue: insertion in per-agent order, claims with leases, renewal, recovery, expiry.
+
+Only an agent's oldest unfinished item is ``ready`` (claimable); every transaction that ends items
+promotes each affected agent's next one. On PostgreSQL the agents' rows are locked first, so that a
+submission and a turn's end for the same agent cannot miss each other.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agentbatch.domain.states import UNFINISHED_ITEM_STATUSES, BatchStatus, ItemStatus
+from agentbatch.domain.turns import ClaimedItem
+from agentbatch.store.tables import agents, batch_items, batches
+
+_CHUNK = 5_000
+
+
+async def insert_items(
+    conn: AsyncConnection,
+    batch_id: str | None,
+    owner_id: str,
+    items: Sequence[dict[str, Any]],
+    now: datetime,
+) -> None:
+    agent_ids = {item["agent_id"] for item in items}
+    await lock_agents(conn, agent_ids)
+    busy = await agents_with_unfinished_items(conn, agent_ids)
+    rows = []
+    for item in items:
+        agent_id = item["agent_id"]
+        ready = agent_id not in busy
+        busy.add(agent_id)
+        rows.append(
+            {
+                **item,
+                "batch_id": batch_id,
+                "owner_id": owner_id,
+                "status": ItemStatus.PENDING.value,
+                "ready": ready,
+                "created_at": now,
+            }
+        )
+    for start in range(0, len(rows), _CHUNK):
+        await conn.execute(insert(batch_items), rows[start : start + _CHUNK])
+
+
+async def lock_agents(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:
+    """Serialise item bookkeeping per agent across processes (PostgreSQL; SQLite has one writer)."""
+    if conn.dialect.name != "postgresql":
+        return
+    ids = sorted(set(agent_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        await conn.execute(
+            select(agents.c.id).where(agents.c.id.in_(chunk)).order_by(agents.c.id).with_for_update()
+        )
+
+
+async def agents_with_unfinished_items(conn: AsyncConnection, agent_ids: Iterable[str]) -> set[str]:
+    ids = list(set(agent_ids))
+    busy: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        rows = await conn.execute(
+            select(batch_items.c.agent_id)
+            .where(
+                batch_items.c.agent_id.in_(ids[start : start + _CHUNK]),
+                batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES),
+            )
+            .distinct()
+        )
+        busy.update(row.agent_id for row in rows)
+    return busy
+
+
+async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:
+    """Make each agent's oldest pending item claimable, unless the agent still has a live item.
+
+    Called in every transaction that ends items (a turn's end, cancel, expiry), after ``lock_agents``.
+    """
+    ids = list(set(agent_ids))
+    if not ids:
+        return
+    live = select(batch_items.c.agent_id).where(
+        batch_items.c.agent_id.in_(ids),
+        (batch_items.c.status == ItemStatus.RUNNING.value)
+        | ((batch_items.c.status == ItemStatus.PENDING.value) & batch_items.c.ready),
+    )
+    heads = (
+        select(func.min(batch_items.c.seq))
+        .where(
+            batch_items.c.agent_id.in_(ids),
+            batch_items.c.agent_id.not_in(live),
+            batch_items.c.status == ItemStatus.PENDING.value,
+        )
+        .group_by(batch_items.c.agent_id)
+    )
+    await conn.execute(update(batch_items).where(batch_items.c.seq.in_(heads)).values(ready=True))
+
+
+async def claimable_models(conn: AsyncConnection) -> list[str]:
+    rows = await conn.execute(
+        select(batch_items.c.model)
+        .where(batch_items.c.status == ItemStatus.PENDING.value, batch_items.c.ready)
+        .distinct()
+    )
+    return [row.model for row in rows]
+
+
+async def claim_items(
+    conn: AsyncConnection,
+    worker_id: str,
+    *,
+    model: str | None,
+    limit: int,
+    lease_until: datetime,
+    now: datetime,
+    item_id: str | None = None,
+) -> list[ClaimedItem]:
+    """Lease up to ``limit`` ready items of a model, oldest first (or the one named item)."""
+    candidates = select(batch_items.c.seq).where(
+        batch_items.c.status == ItemStatus.PENDING.value, batch_items.c.ready
+    )
+    if item_id is not None:
+        candidates = candidates.where(batch_items.c.id == item_id)
+    if model is not None:
+        candidates = candidates.where(batch_items.c.model == model)
+    candidates = candidates.order_by(batch_items.c.seq).limit(limit)
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    rows = (
+        await conn.execute(
+            update(batch_items)
+            .where(batch_items.c.seq.in_(candidates.scalar_subquery()))
+            .values(
+                status=ItemStatus.RUNNING.value,
+                lease_owner=worker_id,
+                lease_expires_at=lease_until,
+                attempts=batch_items.c.attempts + 1,
+                started_at=func.coalesce(batch_items.c.started_at, now),
+            )
+            .returning(
+                batch_items.c.id,
+                batch_items.c.batch_id,
+                batch_items.c.agent_id,
+                batch_items.c.owner_id,
+                batch_items.c.model,
+                batch_items.c.request,
+                batch_items.c.step_count,
+                batch_items.c.started_at,
+            )
+        )
+    ).all()
+    claimed = [
+        ClaimedItem(
+            id=row.id,
+            batch_id=row.batch_id,
+            agent_id=row.agent_id,
+            owner_id=row.owner_id,
+            model=row.model,
+            request=row.request,
+            step_count=row.step_count,
+            lease_owner=worker_id,
+            started_at=row.started_at,
+        )
+        for row in rows
+    ]
+    await _mark_batches_running(conn, claimed, now)
+    return claimed
+
+
+async def _mark_batches_running(conn: AsyncConnection, claimed: Sequence[ClaimedItem], now: datetime) -> None:
+    batch_ids = list({item.batch_id for item in claimed if item.batch_id is not None})
+    if not batch_ids:
+        return
+    await conn.execute(
+        update(batches)
+        .where(batches.c.id.in_(batch_ids), batches.c.status == BatchStatus.CREATED.value)
+        .values(status=BatchStatus.RUNNING.value, started_at=now, updated_at=now)
+    )
+    created = dict(
+        (
+            await conn.execute(select(batches.c.id, batches.c.created_at).where(batches.c.id.in_(batch_ids)))
+        ).tuples()
+    )
+    for item in claimed:
+        if item.batch_id is not None:
+            item.batch_created_at = created.get(item.batch_id)
+
+
+async def renew_leases(conn: AsyncConnection, worker_id: str, lease_until: datetime) -> set[str]:
+    """Extend this worker's leases; returns the items it still holds (the rest were taken away)."""
+    rows = await conn.execute(
+        update(batch_items)
+        .where(batch_items.c.lease_owner == worker_id, batch_items.c.status == ItemStatus.RUNNING.value)
+        .values(lease_expires_at=lease_until)
+        .returning(batch_items.c.id)
+    )
+    return {row.id for row in rows}
+
+
+async def release_expired_leases(conn: AsyncConnection, now: datetime) -> int:
+    """Put items whose worker stopped renewing back in the queue (they stay their agent's head)."""
+    rows = await conn.execute(
+        update(batch_items)
+        .where(batch_items.c.status == ItemStatus.RUNNING.value, batch_items.c.lease_expires_at < now)
+        .values(status=ItemStatus.PENDING.value, lease_owner=None, lease_expires_at=None)
+        .returning(batch_items.c.id)
+    )
+    return len(rows.all())
+
+
+async def release_leases_of(conn: AsyncConnection, worker_ids: Sequence[str] | None = None) -> int:
+    """Return running items to the queue now: all of them (SQLite at start-up: one process owns the
+    file, so whatever ran before was cut short) or those of the named workers (a clean shutdown)."""
+    query = update(batch_items).where(batch_items.c.status == ItemStatus.RUNNING.value)
+    if worker_ids is not None:
+        query = query.where(batch_items.c.lease_owner.in_(worker_ids))
+    rows = await conn.execute(
+        query.values(status=ItemStatus.PENDING.value, lease_owner=None, lease_expires_at=None).returning(
+            batch_items.c.id
+        )
+    )
+    return len(rows.all())
+
+
+async def item_state(conn: AsyncConnection, item_id: str) -> tuple[ItemStatus, bool] | None:
+    row = (
+        await conn.execute(
+            select(batch_items.c.status, batch_items.c.ready).where(batch_items.c.id == item_id)
+        )
+    ).first()
+    return (ItemStatus(row.status), bool(row.ready)) if row else None

@@ -1,0 +1,235 @@
+"""Writing what turns produced: many commits in one transaction (group commit), each fenced.
+
+A commit is accepted only if its item is still running under the committing worker's lease and, for
+a step, if the step number is the next one; a replayed or fenced-off commit writes nothing. The unique
+key ``(item_id, step_no)`` backs this up in the database itself.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agentbatch.domain.batches import Batch
+from agentbatch.domain.states import (
+    UNFINISHED_BATCH_STATUSES,
+    UNFINISHED_ITEM_STATUSES,
+    BatchStatus,
+    ItemStatus,
+)
+from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.store import queue
+from agentbatch.store.agents import record_turn_end, save_blocks
+from agentbatch.store.batches import end_batch
+from agentbatch.store.messages import message_values
+from agentbatch.store.tables import batch_items, batches, messages, steps
+
+
+@dataclass(slots=True)
+class _Progress:
+    steps: int = 0
+    prompt: int = 0
+    completion: int = 0
+    ttft: int | None = None
+
+
+async def apply_commits(
+    conn: AsyncConnection, commits: Sequence[tuple[ClaimedItem, Commit]], now: datetime
+) -> list[bool]:
+    """Write every acceptable commit; returns, per commit, whether it was written."""
+    ending_agents = {item.agent_id for item, commit in commits if commit.stop is not None}
+    await queue.lock_agents(conn, ending_agents)
+    current = await _fence(conn, [item.id for item, _ in commits])
+    accepted = _accept(commits, current)
+    chosen = [pair for pair, ok in zip(commits, accepted, strict=True) if ok]
+    if not chosen:
+        return accepted
+
+    step_rows = [_step_values(item, commit) for item, commit in chosen if commit.step is not None]
+    if step_rows:
+        await conn.execute(insert(steps), step_rows)
+    message_rows = [message_values(msg, item.owner_id) for item, commit in chosen for msg in commit.messages]
+    if message_rows:
+        await conn.execute(insert(messages), message_rows)
+    for item, commit in chosen:
+        if commit.changed_blocks:
+            await save_blocks(conn, item.agent_id, commit.changed_blocks, now)
+
+    await _write_progress(conn, chosen, now)
+    ended = [(item, commit) for item, commit in chosen if commit.stop is not None]
+    if ended:
+        await queue.promote_next_items(conn, {item.agent_id for item, _ in ended})
+        await record_turn_end(
+            conn, {item.agent_id: commit.stop.value for item, commit in ended if commit.stop}, now
+        )
+    await _record_batch_ttft(conn, chosen)
+    await complete_finished_batches(conn, {item.batch_id for item, _ in ended if item.batch_id}, now)
+    return accepted
+
+
+async def _fence(conn: AsyncConnection, item_ids: list[str]) -> dict[str, Any]:
+    query = select(
+        batch_items.c.id, batch_items.c.status, batch_items.c.lease_owner, batch_items.c.step_count
+    ).where(batch_items.c.id.in_(item_ids))
+    if conn.dialect.name == "postgresql":
+        query = query.order_by(batch_items.c.id).with_for_update()
+    return {row.id: row for row in await conn.execute(query)}
+
+
+def _accept(commits: Sequence[tuple[ClaimedItem, Commit]], current: dict[str, Any]) -> list[bool]:
+    expected_step: dict[str, int] = {}
+    accepted = []
+    for item, commit in commits:
+        row = current.get(item.id)
+        ok = (
+            row is not None and row.status == ItemStatus.RUNNING.value and row.lease_owner == item.lease_owner
+        )
+        next_step = expected_step.get(item.id, row.step_count + 1 if row is not None else 0)
+        if ok and commit.step is not None:
+            ok = commit.step.step_no == next_step
+        if ok:
+            expected_step[item.id] = next_step + (1 if commit.step is not None else 0)
+        accepted.append(ok)
+    return accepted
+
+
+def _step_values(item: ClaimedItem, commit: Commit) -> dict[str, Any]:
+    step = commit.step
+    assert step is not None
+    return {
+        "id": step.step_id,
+        "item_id": item.id,
+        "step_no": step.step_no,
+        "agent_id": item.agent_id,
+        "batch_id": item.batch_id,
+        "model": step.model,
+        "finish": step.finish,
+        "prompt_tokens": step.prompt_tokens,
+        "completion_tokens": step.completion_tokens,
+        "ttft_ns": step.ttft_ns,
+        "duration_ns": step.duration_ns,
+        "created_at": commit.messages[-1].created_at if commit.messages else item.started_at,
+    }
+
+
+async def _write_progress(
+    conn: AsyncConnection, chosen: Sequence[tuple[ClaimedItem, Commit]], now: datetime
+) -> None:
+    progress: dict[str, _Progress] = {}
+    ends: dict[str, tuple[ClaimedItem, Commit]] = {}
+    for item, commit in chosen:
+        entry = progress.setdefault(item.id, _Progress())
+        if commit.step is not None:
+            entry.steps = commit.step.step_no
+            entry.prompt += commit.step.prompt_tokens
+            entry.completion += commit.step.completion_tokens
+            entry.ttft = entry.ttft if entry.ttft is not None else commit.step.ttft_ns
+        if commit.stop is not None:
+            ends[item.id] = (item, commit)
+    stepped = [
+        {"b_id": item_id, **_progress_params(entry)} for item_id, entry in progress.items() if entry.steps
+    ]
+    if stepped:
+        await conn.execute(
+            update(batch_items)
+            .where(batch_items.c.id == bindparam("b_id"))
+            .values(
+                step_count=bindparam("b_steps"),
+                prompt_tokens=batch_items.c.prompt_tokens + bindparam("b_prompt"),
+                completion_tokens=batch_items.c.completion_tokens + bindparam("b_completion"),
+                ttft_ns=func.coalesce(batch_items.c.ttft_ns, bindparam("b_ttft")),
+            ),
+            stepped,
+        )
+    if ends:
+        await conn.execute(
+            update(batch_items)
+            .where(batch_items.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                stop_reason=bindparam("b_stop"),
+                error=bindparam("b_error"),
+                completed_at=now,
+                duration_ns=bindparam("b_duration"),
+                ready=False,
+                lease_owner=None,
+                lease_expires_at=None,
+            ),
+            [
+                {
+                    "b_id": item.id,
+                    "b_status": commit.stop.item_status.value if commit.stop else ItemStatus.ERRORED.value,
+                    "b_stop": commit.stop.value if commit.stop else None,
+                    "b_error": commit.error,
+                    "b_duration": int((now - item.started_at).total_seconds() * 1e9),
+                }
+                for item, commit in ends.values()
+            ],
+        )
+
+
+def _progress_params(entry: _Progress) -> dict[str, Any]:
+    return {
+        "b_steps": entry.steps,
+        "b_prompt": entry.prompt,
+        "b_completion": entry.completion,
+        "b_ttft": entry.ttft,
+    }
+
+
+async def _record_batch_ttft(conn: AsyncConnection, chosen: Sequence[tuple[ClaimedItem, Commit]]) -> None:
+    """A batch's ttft: from its creation to the first token of its first step."""
+    first: dict[str, int] = {}
+    for item, commit in chosen:
+        step = commit.step
+        if step is None or item.batch_id is None or item.batch_created_at is None or step.step_no != 1:
+            continue
+        message_time = commit.messages[-1].created_at if commit.messages else item.started_at
+        since_created = int((message_time - item.batch_created_at).total_seconds() * 1e9)
+        first[item.batch_id] = min(first.get(item.batch_id, since_created), since_created)
+    if first:
+        await conn.execute(
+            update(batches)
+            .where(batches.c.id == bindparam("b_id"), batches.c.ttft_ns.is_(None))
+            .values(ttft_ns=bindparam("b_ttft")),
+            [{"b_id": batch_id, "b_ttft": ttft} for batch_id, ttft in first.items()],
+        )
+
+
+async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], now: datetime) -> list[str]:
+    """Mark ``completed`` each named batch that is still unfinished but has no unfinished item left."""
+    if not batch_ids:
+        return []
+    busy = {
+        row.batch_id
+        for row in await conn.execute(
+            select(batch_items.c.batch_id)
+            .where(batch_items.c.batch_id.in_(batch_ids), batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES))
+            .distinct()
+        )
+    }
+    done_ids = batch_ids - busy
+    if not done_ids:
+        return []
+    rows = await conn.execute(
+        select(batches.c.id, batches.c.owner_id, batches.c.created_at, batches.c.callback_url).where(
+            batches.c.id.in_(done_ids), batches.c.status.in_(UNFINISHED_BATCH_STATUSES)
+        )
+    )
+    completed = []
+    for row in rows:
+        batch = Batch(
+            id=row.id,
+            owner_id=row.owner_id,
+            status=BatchStatus.RUNNING,
+            request_count=0,
+            created_at=row.created_at,
+            updated_at=now,
+            callback_url=row.callback_url,
+        )
+        if await end_batch(conn, batch, BatchStatus.COMPLETED, now, None):
+            completed.append(row.id)
+    return completed
