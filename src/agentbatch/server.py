@@ -11,10 +11,7 @@ from fastapi import FastAPI
 
 from agentbatch.api.app import create_app
 from agentbatch.api.services import ApiServices
-from agentbatch.engine.agent_commands import AgentCommands
-from agentbatch.engine.batch_commands import BatchCommands
-from agentbatch.engine.signals import EngineSignals
-from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.engine.host import EngineHost
 from agentbatch.runtime.base_tools import builtin_tools
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
@@ -31,21 +28,19 @@ async def prepare_database(db: Database) -> None:
 
 def build_app(settings: Settings) -> FastAPI:
     db = Database(settings.database_url)
-    catalog = ProviderCatalog.from_file(settings.providers_file)
-    signals = EngineSignals()
+    engine = EngineHost(settings, db, run_worker=settings.run_worker)
     services = ApiServices(
-        settings=settings,
-        db=db,
-        agents=AgentCommands(db, catalog),
-        batches=BatchCommands(db, signals),
+        settings=settings, db=db, agents=engine.agents, batches=engine.batches, turns=engine.turns
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await prepare_database(db)
+        await engine.start()
         try:
             yield
         finally:
+            await engine.stop()
             await db.dispose()
 
     return create_app(services, lifespan)

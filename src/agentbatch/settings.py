@@ -33,6 +33,11 @@ class Settings(BaseSettings):
 
     # Engine
     model_concurrency: int = Field(default=64, ge=1, description="Provider calls in flight per model.")
+    turns_per_model: int = Field(
+        default=128, ge=1, description="Turns a worker runs at once per model (tools run between calls)."
+    )
+    claim_poll_s: float = Field(default=0.25, gt=0, description="How often an idle worker looks for work.")
+    sync_turn_timeout_s: float = Field(default=600.0, gt=0, description="How long a synchronous send waits.")
     lease_seconds: float = Field(default=30.0, gt=0)
     llm_max_attempts: int = Field(default=6, ge=1)
     llm_backoff_base_s: float = Field(default=0.5, gt=0)

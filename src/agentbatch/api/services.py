@@ -6,6 +6,7 @@ from fastapi import Request
 
 from agentbatch.engine.agent_commands import AgentCommands
 from agentbatch.engine.batch_commands import BatchCommands
+from agentbatch.engine.turn_commands import TurnCommands
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 
@@ -16,6 +17,7 @@ class ApiServices:
     db: Database
     agents: AgentCommands
     batches: BatchCommands
+    turns: TurnCommands
 
 
 def services(request: Request) -> ApiServices:

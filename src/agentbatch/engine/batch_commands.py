@@ -8,7 +8,7 @@ from typing import Any
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.ids import IdPrefix, new_id
-from agentbatch.domain.states import BatchStatus, ItemStatus
+from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
@@ -96,7 +96,7 @@ class BatchCommands:
                     f"Batch {batch_id} has already ended ({batch.status.value}); "
                     "only unfinished batches can be cancelled"
                 )
-            await batch_store.cancel_items(conn, batch_id, now)
+            await batch_store.end_items(conn, batch_id, ItemStatus.CANCELLED, StopReason.CANCELLED, now)
             await batch_store.end_batch(conn, batch, BatchStatus.CANCELLED, now, owner_id)
             cancelled = await batch_store.get_batch(conn, owner_id, batch_id)
         assert cancelled is not None

@@ -141,8 +141,10 @@ def item_from_row(row: Row[Any]) -> BatchItem:
     )
 
 
-async def cancel_items(conn: AsyncConnection, batch_id: str, now: datetime) -> None:
-    """Mark the batch's unfinished items cancelled and let each agent's next item go ahead."""
+async def end_items(
+    conn: AsyncConnection, batch_id: str, status: ItemStatus, stop_reason: StopReason | None, now: datetime
+) -> None:
+    """End the batch's unfinished items (cancel, expiry) and let each agent's next item go ahead."""
     affected = [
         row.agent_id
         for row in await conn.execute(
@@ -156,8 +158,8 @@ async def cancel_items(conn: AsyncConnection, batch_id: str, now: datetime) -> N
         update(batch_items)
         .where(batch_items.c.batch_id == batch_id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES))
         .values(
-            status=ItemStatus.CANCELLED.value,
-            stop_reason=StopReason.CANCELLED.value,
+            status=status.value,
+            stop_reason=stop_reason.value if stop_reason else None,
             ready=False,
             lease_owner=None,
             lease_expires_at=None,
@@ -185,3 +187,28 @@ async def end_batch(
         )
     )
     return bool(result.rowcount)
+
+
+async def get_item(conn: AsyncConnection, item_id: str) -> BatchItem | None:
+    row = (await conn.execute(select(batch_items).where(batch_items.c.id == item_id))).first()
+    return item_from_row(row) if row else None
+
+
+async def expire_due_batches(conn: AsyncConnection, now: datetime) -> list[str]:
+    """Batches past their completion window: unfinished items expire, then the batch does."""
+    due = (
+        await conn.execute(
+            select(batches).where(
+                batches.c.status.in_(UNFINISHED_BATCH_STATUSES),
+                batches.c.expires_at.is_not(None),
+                batches.c.expires_at < now,
+            )
+        )
+    ).all()
+    expired = []
+    for row in due:
+        batch = _batch_from_row(row)
+        await end_items(conn, batch.id, ItemStatus.EXPIRED, None, now)
+        if await end_batch(conn, batch, BatchStatus.EXPIRED, now, None):
+            expired.append(batch.id)
+    return expired

@@ -86,14 +86,6 @@ async def insert_messages(conn: AsyncConnection, owner_id: str, new: Sequence[Me
         await conn.execute(insert(messages), [message_values(message, owner_id) for message in new])
 
 
-async def agent_history(conn: AsyncConnection, agent_id: str) -> list[Message]:
-    """Every message of the agent, oldest first: what the next model call is built from."""
-    rows = await conn.execute(
-        select(messages).where(messages.c.agent_id == agent_id).order_by(messages.c.seq)
-    )
-    return [message_from_row(row) for row in rows]
-
-
 async def list_agent_messages(
     conn: AsyncConnection, owner_id: str, agent_id: str, page: PageRequest
 ) -> list[Message]:
@@ -109,4 +101,27 @@ async def list_batch_messages(
     if agent_id is not None:
         query = query.where(messages.c.agent_id == agent_id)
     rows = await fetch_page(conn, query, order_by=(messages.c.seq,), id_column=messages.c.id, page=page)
+    return [message_from_row(row) for row in rows]
+
+
+async def histories(conn: AsyncConnection, agent_ids: Sequence[str]) -> dict[str, list[Message]]:
+    """Every named agent's history, oldest first, in one query."""
+    found: dict[str, list[Message]] = {agent_id: [] for agent_id in agent_ids}
+    if not found:
+        return found
+    rows = await conn.execute(
+        select(messages)
+        .where(messages.c.agent_id.in_(list(found)))
+        .order_by(messages.c.agent_id, messages.c.seq)
+    )
+    for row in rows:
+        found[row.agent_id].append(message_from_row(row))
+    return found
+
+
+async def item_messages(conn: AsyncConnection, item_id: str) -> list[Message]:
+    """The messages one turn (item) wrote, in order."""
+    rows = await conn.execute(
+        select(messages).where(messages.c.batch_item_id == item_id).order_by(messages.c.seq)
+    )
     return [message_from_row(row) for row in rows]

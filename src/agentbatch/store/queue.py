@@ -9,12 +9,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agentbatch.domain.states import UNFINISHED_ITEM_STATUSES, BatchStatus, ItemStatus
+from agentbatch.domain.states import (
+    UNFINISHED_BATCH_STATUSES,
+    UNFINISHED_ITEM_STATUSES,
+    BatchStatus,
+    ItemStatus,
+)
 from agentbatch.domain.turns import ClaimedItem
-from agentbatch.store.tables import agents, batch_items, batches
+from agentbatch.store.tables import agents, batch_items, batches, workers
 
 _CHUNK = 5_000
 
@@ -181,11 +186,8 @@ async def _mark_batches_running(conn: AsyncConnection, claimed: Sequence[Claimed
         .where(batches.c.id.in_(batch_ids), batches.c.status == BatchStatus.CREATED.value)
         .values(status=BatchStatus.RUNNING.value, started_at=now, updated_at=now)
     )
-    created = dict(
-        (
-            await conn.execute(select(batches.c.id, batches.c.created_at).where(batches.c.id.in_(batch_ids)))
-        ).tuples()
-    )
+    query = select(batches.c.id, batches.c.created_at).where(batches.c.id.in_(batch_ids))
+    created = {row.id: row.created_at for row in await conn.execute(query)}
     for item in claimed:
         if item.batch_id is not None:
             item.batch_created_at = created.get(item.batch_id)
@@ -234,3 +236,30 @@ async def item_state(conn: AsyncConnection, item_id: str) -> tuple[ItemStatus, b
         )
     ).first()
     return (ItemStatus(row.status), bool(row.ready)) if row else None
+
+
+async def register_worker(
+    conn: AsyncConnection, worker_id: str, hostname: str, pid: int, now: datetime
+) -> None:
+    await conn.execute(
+        insert(workers).values(id=worker_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now)
+    )
+
+
+async def worker_heartbeat(conn: AsyncConnection, worker_id: str, now: datetime) -> None:
+    await conn.execute(update(workers).where(workers.c.id == worker_id).values(heartbeat_at=now))
+
+
+async def unregister_worker(conn: AsyncConnection, worker_id: str) -> None:
+    await conn.execute(delete(workers).where(workers.c.id == worker_id))
+
+
+async def ended_batches(conn: AsyncConnection, batch_ids: Iterable[str]) -> set[str]:
+    """Which of these batches have ended (cancelled, expired, …): their turns must stop."""
+    ids = list(set(batch_ids))
+    if not ids:
+        return set()
+    rows = await conn.execute(
+        select(batches.c.id).where(batches.c.id.in_(ids), batches.c.status.not_in(UNFINISHED_BATCH_STATUSES))
+    )
+    return {row.id for row in rows}

@@ -239,6 +239,7 @@ messages = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_messages_agent_seq", "agent_id", "seq"),
     Index("ix_messages_batch_seq", "batch_id", "seq"),
+    Index("ix_messages_item", "batch_item_id"),
 )
 
 workers = Table(

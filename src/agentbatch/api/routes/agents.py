@@ -8,10 +8,11 @@ from agentbatch.api.auth import caller
 from agentbatch.api.paging import page_params
 from agentbatch.api.responses import OrjsonResponse
 from agentbatch.api.schemas.agents import CreateAgentIn
+from agentbatch.api.schemas.turns import SendMessageIn
 from agentbatch.api.services import ApiServices, services
 from agentbatch.api.views.agents import agent_view
 from agentbatch.api.views.messages import RenderOptions, letta_messages
-from agentbatch.domain.errors import NotFound
+from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, id_pattern
 from agentbatch.domain.paging import PageRequest
 from agentbatch.store import agents as agent_store
@@ -81,3 +82,33 @@ async def list_agent_messages(
         found = await message_store.list_agent_messages(conn, owner, agent_id, page)
     options = RenderOptions(use_assistant_message, assistant_message_tool_name, assistant_message_tool_kwarg)
     return letta_messages(found, options)
+
+
+@router.post("/{agent_id}/messages", summary="Send messages and wait for the agent's turn to end")
+async def send_message(
+    body: SendMessageIn,
+    agent_id: str = AgentId,
+    owner: str = Depends(caller),
+    svc: ApiServices = Depends(services),
+) -> dict[str, Any]:
+    if body.streaming:
+        raise InvalidRequest("streaming responses are not supported by this server; send streaming=false")
+    outcome = await svc.turns.send(owner, agent_id, body.normalised())
+    include = frozenset(body.include_return_message_types) if body.include_return_message_types else None
+    options = RenderOptions(
+        body.use_assistant_message,
+        body.assistant_message_tool_name,
+        body.assistant_message_tool_kwarg,
+        include,
+    )
+    return {
+        "messages": letta_messages(outcome.messages, options),
+        "stop_reason": {"message_type": "stop_reason", "stop_reason": outcome.stop.value},
+        "usage": {
+            "message_type": "usage_statistics",
+            "prompt_tokens": outcome.prompt_tokens,
+            "completion_tokens": outcome.completion_tokens,
+            "total_tokens": outcome.prompt_tokens + outcome.completion_tokens,
+            "step_count": outcome.steps,
+        },
+    }

@@ -152,3 +152,17 @@ def _normalised_message(message: MessageIn | ApprovalIn) -> dict[str, Any]:
     dumped["type"] = "message"
     dumped["content"] = _parts(message.content)
     return dumped
+
+
+class SendMessageIn(TurnIn):
+    """``POST /v1/agents/{id}/messages``: a turn, plus the SDK's streaming switches."""
+
+    streaming: bool = False
+    stream_tokens: bool = False
+    background: bool = False
+
+    def normalised(self) -> dict[str, Any]:
+        body = super().normalised()
+        for switch in ("streaming", "stream_tokens", "background"):
+            body.pop(switch, None)
+        return body

@@ -1,0 +1,92 @@
+"""Model calls for every turn of this process: bounded per model, retried with backoff, and paused
+for a whole provider when it answers 429 — so one provider's rate limit slows everyone down instead of
+each turn burning its retries."""
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from agentbatch.providers.base import ModelRequest, ModelResponse
+from agentbatch.providers.catalog import ModelHandle
+from agentbatch.providers.errors import ProviderError, RateLimited
+from agentbatch.providers.registry import ProviderRegistry
+
+
+class ProviderPause:
+    """Shared by every call to one provider: after a 429, nobody calls it until the pause is over."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until = 0.0
+
+    def extend(self, seconds: float) -> None:
+        self._until = max(self._until, self._clock() + seconds)
+
+    async def wait(self) -> None:
+        # A loop, not an Event: another 429 may extend the pause while we sleep.
+        while (remaining := self._until - self._clock()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(remaining)
+
+
+class EngineGateway:
+    def __init__(
+        self,
+        registry: ProviderRegistry,
+        *,
+        concurrency: int,
+        max_attempts: int,
+        backoff_base_s: float,
+        backoff_max_s: float,
+    ) -> None:
+        self._registry = registry
+        self._concurrency = concurrency
+        self._max_attempts = max_attempts
+        self._base = backoff_base_s
+        self._max = backoff_max_s
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._pauses: dict[str, ProviderPause] = {}
+        self.retries = 0
+        self.rate_limited = 0
+
+    async def complete(self, handle: ModelHandle, request: ModelRequest) -> ModelResponse:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda error: isinstance(error, ProviderError) and error.retryable),
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._call_once(handle, request)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _call_once(self, handle: ModelHandle, request: ModelRequest) -> ModelResponse:
+        pause = self._pauses.setdefault(handle.provider, ProviderPause())
+        slot = self._slots.setdefault(str(handle), asyncio.Semaphore(self._concurrency))
+        async with slot:
+            await pause.wait()
+            try:
+                return await self._registry.chat_model(handle).complete(request)
+            except RateLimited as error:
+                self.rate_limited += 1
+                pause.extend(error.retry_after if error.retry_after is not None else self._backoff(1))
+                raise
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = error.retry_after if isinstance(error, ProviderError) else None
+        if isinstance(error, RateLimited):
+            return 0.0  # the provider pause already makes this call (and everyone else's) wait
+        backoff = self._backoff(state.attempt_number)
+        return max(backoff, retry_after) if retry_after is not None else backoff
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        return random.uniform(0, min(self._max, self._base * 2 ** (attempt - 1)))
+
+    def _count_retry(self, _state: RetryCallState) -> None:
+        self.retries += 1

@@ -1,0 +1,82 @@
+"""Everything that runs turns in one process, built from ``Settings`` and started/stopped together:
+the provider registry and gateway, the sandbox, the runtime, the group committer, leases, and the
+worker (unless this process only serves the API)."""
+
+import asyncio
+import contextlib
+from typing import Any
+
+from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.engine.agent_commands import AgentCommands
+from agentbatch.engine.batch_commands import BatchCommands
+from agentbatch.engine.gateway import EngineGateway
+from agentbatch.engine.group_commit import GroupCommitter
+from agentbatch.engine.leases import LeaseKeeper
+from agentbatch.engine.signals import EngineSignals
+from agentbatch.engine.turn_commands import TurnCommands
+from agentbatch.engine.turn_execution import TurnExecutor
+from agentbatch.engine.worker import Worker
+from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.providers.registry import ProviderRegistry
+from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
+from agentbatch.runtime.turn import TurnRunner
+from agentbatch.settings import Settings
+from agentbatch.store.database import Database
+
+
+class EngineHost:
+    def __init__(self, settings: Settings, db: Database, *, run_worker: bool) -> None:
+        self.settings = settings
+        self.db = db
+        self.catalog = ProviderCatalog.from_file(settings.providers_file)
+        self.signals = EngineSignals()
+        self.registry = ProviderRegistry(self.catalog)
+        self.gateway = EngineGateway(
+            self.registry,
+            concurrency=settings.model_concurrency,
+            max_attempts=settings.llm_max_attempts,
+            backoff_base_s=settings.llm_backoff_base_s,
+            backoff_max_s=settings.llm_backoff_max_s,
+        )
+        sandbox = ToolSandbox(
+            SandboxLimits(timeout_s=settings.tool_timeout_s, memory_mb=settings.tool_memory_mb)
+        )
+        self.committer = GroupCommitter(db)
+        self.executor = TurnExecutor(
+            db, TurnRunner(self.gateway, sandbox), self.committer, self.catalog, settings.default_max_steps
+        )
+        self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
+        self.agents = AgentCommands(db, self.catalog)
+        self.batches = BatchCommands(db, self.signals)
+        self.turns = TurnCommands(
+            db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s
+        )
+        self.worker = (
+            Worker(
+                db,
+                self.executor,
+                self.leases,
+                self.signals,
+                turns_per_model=settings.turns_per_model,
+                poll_interval_s=settings.claim_poll_s,
+            )
+            if run_worker
+            else None
+        )
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
+        if self.worker is not None:
+            self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
+        else:
+            self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
+
+    async def stop(self) -> None:
+        # The worker first (it releases its leases through the database), then the committer.
+        for task in reversed(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.registry.close()

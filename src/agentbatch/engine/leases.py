@@ -1,0 +1,72 @@
+"""This process's leases: renewed on a timer while their turns run; a turn whose item was taken away
+(cancelled, expired, or reclaimed after a stall) is stopped at once."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from agentbatch.store import queue
+from agentbatch.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class LeaseKeeper:
+    def __init__(self, db: Database, worker_id: str, lease_seconds: float) -> None:
+        self._db = db
+        self.worker_id = worker_id
+        self._lease = timedelta(seconds=lease_seconds)
+        self._held: dict[str, tuple[str | None, asyncio.Task[object]]] = {}
+
+    def lease_until(self, now: datetime) -> datetime:
+        return now + self._lease
+
+    def track(self, item_id: str, batch_id: str | None, task: "asyncio.Task[object]") -> None:
+        self._held[item_id] = (batch_id, task)
+
+    def untrack(self, item_id: str) -> None:
+        self._held.pop(item_id, None)
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def stop_batch(self, batch_id: str) -> None:
+        """Cancel this process's turns of a batch that has ended (its in-flight calls are aborted)."""
+        for item_batch, task in list(self._held.values()):
+            if item_batch == batch_id:
+                task.cancel()
+
+    async def renew_forever(self) -> None:
+        interval = self._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("lease renewal failed; will retry")
+
+    async def renew(self) -> None:
+        now = datetime.now(UTC)
+        async with self._db.write() as conn:
+            still_held = await queue.renew_leases(conn, self.worker_id, self.lease_until(now))
+            await queue.worker_heartbeat(conn, self.worker_id, now)
+        for item_id, (_, task) in list(self._held.items()):
+            if item_id not in still_held:
+                task.cancel()
+
+    async def watch_ended_batches(self, interval_s: float = 1.0) -> None:
+        """Across processes, a cancel is seen here within about a second."""
+        while True:
+            await asyncio.sleep(interval_s)
+            batch_ids = {batch_id for batch_id, _ in self._held.values() if batch_id is not None}
+            if not batch_ids:
+                continue
+            try:
+                async with self._db.read() as conn:
+                    ended = await queue.ended_batches(conn, batch_ids)
+            except Exception:
+                log.exception("could not check for ended batches")
+                continue
+            for batch_id in ended:
+                self.stop_batch(batch_id)

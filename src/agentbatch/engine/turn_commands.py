@@ -1,0 +1,146 @@
+"""Synchronous sends (``POST /v1/agents/{id}/messages``): one turn, run now, answered when it ends.
+
+The turn is an item like any batch request (no batch), so the one-turn-per-agent rule holds across
+synchronous and batch work. This process claims and runs it itself as soon as the agent is free; if
+another worker got there first, the answer is read back from the database when that turn ends.
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from agentbatch.domain.errors import InvalidRequest, NotFound
+from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.messages import Message, Role
+from agentbatch.domain.states import StopReason
+from agentbatch.domain.turns import ClaimedItem
+from agentbatch.engine.leases import LeaseKeeper
+from agentbatch.engine.signals import EngineSignals
+from agentbatch.engine.turn_execution import TurnExecutor
+from agentbatch.store import agents as agent_store
+from agentbatch.store import batches as batch_store
+from agentbatch.store import messages as message_store
+from agentbatch.store import queue
+from agentbatch.store.database import Database
+
+_POLL_START_S = 0.02
+_POLL_MAX_S = 0.5
+
+
+@dataclass(slots=True)
+class TurnOutcome:
+    stop: StopReason
+    messages: list[Message] = field(default_factory=list)
+    steps: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class TurnCommands:
+    def __init__(
+        self,
+        db: Database,
+        executor: TurnExecutor,
+        leases: LeaseKeeper,
+        signals: EngineSignals,
+        *,
+        timeout_s: float,
+    ) -> None:
+        self._db = db
+        self._executor = executor
+        self._leases = leases
+        self._signals = signals
+        self._timeout_s = timeout_s
+
+    async def send(self, owner_id: str, agent_id: str, body: dict[str, object]) -> TurnOutcome:
+        item_id = new_id(IdPrefix.BATCH_ITEM)
+        now = datetime.now(UTC)
+        async with self._db.write() as conn:
+            models = await agent_store.agent_models(conn, owner_id, [agent_id])
+            if agent_id not in models:
+                raise NotFound(f"Agent {agent_id} not found")
+            item = {
+                "id": item_id,
+                "agent_id": agent_id,
+                "model": models[agent_id],
+                "position": 0,
+                "request": body,
+            }
+            await queue.insert_items(conn, None, owner_id, [item], now)
+        outcome = await self._run_or_await(item_id)
+        if outcome.stop is StopReason.ERROR and not outcome.messages:
+            error = await self._error_of(item_id)
+            raise InvalidRequest(error or "the turn could not start")
+        return outcome
+
+    async def _run_or_await(self, item_id: str) -> TurnOutcome:
+        deadline = asyncio.get_running_loop().time() + self._timeout_s
+        delay = _POLL_START_S
+        while True:
+            now = datetime.now(UTC)
+            async with self._db.write() as conn:
+                claimed = await queue.claim_items(
+                    conn,
+                    self._leases.worker_id,
+                    model=None,
+                    limit=1,
+                    lease_until=self._leases.lease_until(now),
+                    now=now,
+                    item_id=item_id,
+                )
+            if claimed:
+                return await self._run_here(claimed[0].id, claimed)
+            async with self._db.read() as conn:
+                state = await queue.item_state(conn, item_id)
+            if state is not None and state[0].is_terminal:
+                return await self._read_back(item_id)
+            if asyncio.get_running_loop().time() > deadline:
+                raise InvalidRequest(
+                    f"the agent stayed busy for {self._timeout_s:.0f} s; the message is queued as {item_id}"
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _POLL_MAX_S)
+
+    async def _run_here(self, item_id: str, claimed: list[ClaimedItem]) -> TurnOutcome:
+        item = claimed[0]
+        contexts = await self._executor.load(claimed)
+        task = asyncio.current_task()
+        assert task is not None
+        self._leases.track(item.id, None, task)
+        try:
+            result = await self._executor.execute(item, contexts[item.id])
+        finally:
+            self._leases.untrack(item.id)
+            self._signals.notify_work()
+        if result is None:
+            return await self._read_back(item_id)
+        return TurnOutcome(
+            stop=result.stop,
+            messages=_generated(result.messages),
+            steps=result.steps,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+        )
+
+    async def _read_back(self, item_id: str) -> TurnOutcome:
+        async with self._db.read() as conn:
+            item = await batch_store.get_item(conn, item_id)
+            written = await message_store.item_messages(conn, item_id)
+        assert item is not None
+        return TurnOutcome(
+            stop=StopReason(item.stop_reason or StopReason.ERROR.value),
+            messages=_generated(written),
+            steps=item.step_count,
+            prompt_tokens=item.prompt_tokens,
+            completion_tokens=item.completion_tokens,
+        )
+
+    async def _error_of(self, item_id: str) -> str | None:
+        async with self._db.read() as conn:
+            item = await batch_store.get_item(conn, item_id)
+        return item.error if item else None
+
+
+def _generated(messages: list[Message]) -> list[Message]:
+    """What the agent produced: the caller's own input messages are not echoed back."""
+    return [message for message in messages if message.role not in (Role.USER, Role.SYSTEM)]

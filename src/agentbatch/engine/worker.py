@@ -1,0 +1,166 @@
+"""The worker: claims ready items per model within its bounds and runs their turns.
+
+wake (new work, a turn ended, or the poll interval) ─▶ for each model with ready items:
+    claim up to its free turn slots (leased) ─▶ load contexts in bulk ─▶ one task per turn
+beside it: lease renewal, recovery of stalled leases, batch expiry, ended-batch watch
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from agentbatch.domain.turns import ClaimedItem
+from agentbatch.engine.leases import LeaseKeeper
+from agentbatch.engine.signals import EngineSignals
+from agentbatch.engine.turn_execution import TurnContext, TurnExecutor
+from agentbatch.store import batches as batch_store
+from agentbatch.store import queue
+from agentbatch.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        executor: TurnExecutor,
+        leases: LeaseKeeper,
+        signals: EngineSignals,
+        *,
+        turns_per_model: int,
+        poll_interval_s: float = 0.25,
+        sweep_interval_s: float = 2.0,
+    ) -> None:
+        self._db = db
+        self._executor = executor
+        self._leases = leases
+        self._signals = signals
+        self._turns_per_model = turns_per_model
+        self._poll = poll_interval_s
+        self._sweep = sweep_interval_s
+        self._running: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.turns_finished = 0
+        signals.on_cancel(leases.stop_batch)
+
+    @property
+    def worker_id(self) -> str:
+        return self._leases.worker_id
+
+    async def run(self) -> None:
+        now = datetime.now(UTC)
+        async with self._db.write() as conn:
+            if self._db.is_sqlite:
+                # One process owns an SQLite file: whatever was running before was cut short.
+                await queue.release_leases_of(conn)
+            await queue.register_worker(conn, self.worker_id, socket.gethostname(), os.getpid(), now)
+        background = [
+            self._spawn(self._leases.renew_forever()),
+            self._spawn(self._leases.watch_ended_batches()),
+            self._spawn(self._sweep_forever()),
+        ]
+        try:
+            await self._claim_forever()
+        finally:
+            everything = {*background, *self._tasks}
+            for task in everything:
+                task.cancel()
+            await asyncio.gather(*everything, return_exceptions=True)
+            await self._release()
+
+    async def _claim_forever(self) -> None:
+        while True:
+            self._signals.work_available.clear()
+            try:
+                claimed = await self._claim()
+            except Exception:
+                log.exception("claiming items failed; will retry")
+                claimed = []
+            if claimed:
+                await self._start(claimed)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._signals.work_available.wait(), timeout=self._poll)
+
+    async def _claim(self) -> list[ClaimedItem]:
+        now = datetime.now(UTC)
+        claimed: list[ClaimedItem] = []
+        async with self._db.write() as conn:
+            for model in await queue.claimable_models(conn):
+                free = self._turns_per_model - self._running[model]
+                if free <= 0:
+                    continue
+                got = await queue.claim_items(
+                    conn,
+                    self.worker_id,
+                    model=model,
+                    limit=free,
+                    lease_until=self._leases.lease_until(now),
+                    now=now,
+                )
+                self._running[model] += len(got)
+                claimed.extend(got)
+        return claimed
+
+    async def _start(self, claimed: list[ClaimedItem]) -> None:
+        try:
+            contexts = await self._executor.load(claimed)
+        except Exception:
+            log.exception("could not load the claimed turns; their leases will expire and they will rerun")
+            for item in claimed:
+                self._running[item.model] -= 1
+            return
+        for item in claimed:
+            task = self._spawn(self._run_turn(item, contexts[item.id]))
+            self._leases.track(item.id, item.batch_id, task)
+
+    async def _run_turn(self, item: ClaimedItem, context: TurnContext) -> None:
+        try:
+            await self._executor.execute(item, context)
+        except asyncio.CancelledError:
+            pass  # cancelled batch or lost lease: the fence already keeps anything further from being written
+        except Exception:
+            log.exception("turn of item %s failed; its lease will expire and it will run again", item.id)
+        finally:
+            self._running[item.model] -= 1
+            self._leases.untrack(item.id)
+            self.turns_finished += 1
+            self._signals.notify_work()
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep)
+            try:
+                now = datetime.now(UTC)
+                async with self._db.write() as conn:
+                    released = await queue.release_expired_leases(conn, now)
+                    expired = await batch_store.expire_due_batches(conn, now)
+                for batch_id in expired:
+                    self._leases.stop_batch(batch_id)
+                if released:
+                    log.warning("recovered %d items from stalled workers", released)
+                    self._signals.notify_work()
+            except Exception:
+                log.exception("sweep failed; will retry")
+
+    async def _release(self) -> None:
+        """A clean stop hands this worker's unfinished items straight back to the queue."""
+        try:
+            async with self._db.write() as conn:
+                await queue.release_leases_of(conn, [self.worker_id])
+                await queue.unregister_worker(conn, self.worker_id)
+        except Exception:
+            log.exception("could not release leases at shutdown; they will expire")
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
