@@ -11,7 +11,8 @@ from agentbatch.settings import Settings
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    """The API alone: no worker picks batches up, so what the API stored can be checked as stored."""
+    return Settings(database_url=database_url, run_worker=False)
 
 
 @pytest.fixture

@@ -36,7 +36,11 @@ SEND_MESSAGE = ToolSpec(
 
 def user(text: str, *parts: ContentPart) -> Message:
     return Message(
-        id="message-user", agent_id="agent-1", role=Role.USER, created_at=CREATED, content=[text_part(text), *parts]
+        id="message-user",
+        agent_id="agent-1",
+        role=Role.USER,
+        created_at=CREATED,
+        content=[text_part(text), *parts],
     )
 
 
