@@ -1,5 +1,7 @@
 """The composition root: builds the database, engine, runtime and API from one ``Settings``."""
 
+import asyncio
+import signal
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -7,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 
 from agentbatch.api.app import create_app
@@ -50,6 +53,28 @@ def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, loop="uvloop", http="httptools", log_level="warning", access_log=False
     )
+
+
+def run_worker(settings: Settings) -> None:
+    """A worker process without the API (``agentbatch worker``); stops cleanly on SIGINT/SIGTERM."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_worker_main(settings))
+
+
+async def _worker_main(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    await prepare_database(db)
+    engine = EngineHost(settings, db, run_worker=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await engine.start()
+    try:
+        await stop.wait()
+    finally:
+        await engine.stop()
+        await db.dispose()
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     llm_backoff_max_s: float = Field(default=30.0, gt=0)
     callback_timeout_s: float = Field(default=10.0, gt=0)
     callback_max_attempts: int = Field(default=5, ge=1)
+    callback_backoff_base_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles.")
 
     @field_validator("database_url")
     @classmethod

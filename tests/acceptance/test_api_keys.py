@@ -13,7 +13,9 @@ MODEL = "openai/gpt-4o-mini"
 
 @pytest.fixture
 def keyed_server(database_url: str) -> Iterator[ServerThread]:
-    with ServerThread(Settings(database_url=database_url, api_keys="key-alice, key-bob", run_worker=False)) as running:
+    with ServerThread(
+        Settings(database_url=database_url, api_keys="key-alice, key-bob", run_worker=False)
+    ) as running:
         yield running
 
 

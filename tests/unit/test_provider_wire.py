@@ -247,13 +247,6 @@ def test_a_system_message_in_the_history_keeps_its_place() -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: openai_wire._assistant sends an assistant message with neither text nor tool calls (the "
-        "stored result of an empty reply) as content null, which the OpenAI API rejects with a 400"
-    ),
-)
 def test_an_earlier_empty_reply_does_not_make_the_openai_history_invalid() -> None:
     history = [user("say nothing"), assistant(), user("now say something")]
 
@@ -333,13 +326,6 @@ def test_a_body_with_no_usable_reply_is_an_invalid_response(parse: Any, body: di
         parse(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: anthropic_wire._tool_input replaces arguments that are not a JSON object with {}, so a call "
-        "read back from Anthropic's {'INVALID_JSON': raw} wrapper is replayed without the model's raw text"
-    ),
-)
 def test_anthropic_replays_invalid_tool_arguments_in_the_wrapper_they_came_in() -> None:
     wrapped = {"INVALID_JSON": '{"broken": '}
     reply = anthropic_wire.parse_response(

@@ -1,5 +1,6 @@
 """``agentbatch``: serve the API, run the emulator, run the demo."""
 
+import logging
 from pathlib import Path
 
 import typer
@@ -7,6 +8,19 @@ import typer
 from agentbatch.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+@app.callback()
+def _logging(
+    log_level: str = typer.Option(
+        "warning", envvar="AGENTBATCH_LOG_LEVEL", help="debug, info, warning, error."
+    ),
+) -> None:
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    for noisy in ("alembic", "httpx", "httpcore", "openai", "anthropic", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def _settings(database_url: str | None, **overrides: object) -> Settings:
@@ -24,11 +38,25 @@ def serve(
         None, envvar="AGENTBATCH_DATABASE_URL", help="Default: sqlite:///./agentbatch.db"
     ),
     providers_file: Path | None = typer.Option(None, help="TOML file of extra OpenAI-compatible providers."),
+    worker: bool = typer.Option(True, "--worker/--no-worker", help="Also run batches in this process."),
 ) -> None:
-    """Run the Letta-compatible API."""
+    """Run the Letta-compatible API (and, by default, a worker)."""
     from agentbatch.server import serve as run_server
 
-    run_server(_settings(database_url, providers_file=providers_file), host, port)
+    run_server(_settings(database_url, providers_file=providers_file, run_worker=worker), host, port)
+
+
+@app.command("worker")
+def worker_command(
+    database_url: str | None = typer.Option(
+        None, envvar="AGENTBATCH_DATABASE_URL", help="The database the API servers use."
+    ),
+    providers_file: Path | None = typer.Option(None, help="TOML file of extra OpenAI-compatible providers."),
+) -> None:
+    """Run a worker alone: it claims and runs batch items from the shared database."""
+    from agentbatch.server import run_worker
+
+    run_worker(_settings(database_url, providers_file=providers_file))
 
 
 @app.command("mock-llm")

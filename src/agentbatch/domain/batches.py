@@ -26,6 +26,7 @@ class RequestCounts:
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    step_count: int = 0
 
     @property
     def total_tokens(self) -> int:

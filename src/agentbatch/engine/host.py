@@ -9,6 +9,7 @@ from typing import Any
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.engine.agent_commands import AgentCommands
 from agentbatch.engine.batch_commands import BatchCommands
+from agentbatch.engine.callbacks import CallbackDispatcher
 from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.group_commit import GroupCommitter
 from agentbatch.engine.leases import LeaseKeeper
@@ -63,12 +64,19 @@ class EngineHost:
             if run_worker
             else None
         )
+        self.callbacks = CallbackDispatcher(
+            db,
+            timeout_s=settings.callback_timeout_s,
+            max_attempts=settings.callback_max_attempts,
+            backoff_base_s=settings.callback_backoff_base_s,
+        )
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
         if self.worker is not None:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
+            self._tasks.append(asyncio.create_task(self.callbacks.run_forever(), name="callbacks"))
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
 

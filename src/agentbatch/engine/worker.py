@@ -61,6 +61,7 @@ class Worker:
                 # One process owns an SQLite file: whatever was running before was cut short.
                 await queue.release_leases_of(conn)
             await queue.register_worker(conn, self.worker_id, socket.gethostname(), os.getpid(), now)
+        log.info("worker %s started (pid %d)", self.worker_id, os.getpid())
         background = [
             self._spawn(self._leases.renew_forever()),
             self._spawn(self._leases.watch_ended_batches()),
@@ -107,6 +108,8 @@ class Worker:
                 )
                 self._running[model] += len(got)
                 claimed.extend(got)
+        if claimed:
+            log.debug("worker %s claimed %d items", self.worker_id, len(claimed))
         return claimed
 
     async def _start(self, claimed: list[ClaimedItem]) -> None:

@@ -4,7 +4,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import anthropic
-import orjson
 
 from agentbatch.providers.anthropic_wire import parse_response, request_body
 from agentbatch.providers.base import ModelRequest, ModelResponse
@@ -13,6 +12,7 @@ from agentbatch.providers.errors import (
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
+    parse_json,
     retry_after_seconds,
 )
 
@@ -43,7 +43,7 @@ class AnthropicChat:
                 extra_body=body,
             )
             content = await raw.read()
-        return parse_response(orjson.loads(content))
+        return parse_response(parse_json(content))
 
     async def close(self) -> None:
         await self._client.close()

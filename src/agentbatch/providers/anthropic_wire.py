@@ -90,11 +90,13 @@ def _user_block(part: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tool_input(arguments: str) -> dict[str, Any]:
+    """The arguments as Anthropic's ``input`` object; text that is not one goes back in the
+    ``INVALID_JSON`` wrapper it arrived in, so the model sees what it really produced."""
     try:
         parsed = orjson.loads(arguments) if arguments else {}
     except orjson.JSONDecodeError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+        return {"INVALID_JSON": arguments}
+    return parsed if isinstance(parsed, dict) else {"INVALID_JSON": arguments}
 
 
 def parse_response(body: Any) -> ModelResponse:

@@ -7,6 +7,10 @@ ProviderError
 └── InvalidResponse      the provider answered, but not with something a step can use
 """
 
+from typing import Any
+
+import orjson
+
 
 class ProviderError(Exception):
     retryable = False
@@ -49,3 +53,13 @@ def retry_after_seconds(headers: object) -> float | None:
         if 0 <= value <= 600:
             return value
     return None
+
+
+def parse_json(body: bytes) -> Any:
+    """A 2xx body as JSON; ``InvalidResponse`` if it is not (a proxy's HTML page, a wrong base URL)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InvalidResponse(
+            f"the provider answered with something that is not JSON: {body[:200]!r}"
+        ) from error

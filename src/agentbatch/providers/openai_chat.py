@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import openai
-import orjson
 
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.errors import (
@@ -17,6 +16,7 @@ from agentbatch.providers.errors import (
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
+    parse_json,
     retry_after_seconds,
 )
 from agentbatch.providers.openai_wire import parse_response, request_body
@@ -45,7 +45,7 @@ class OpenAIChat:
             raw = await self._client.chat.completions.with_raw_response.create(
                 model=model, messages=[], extra_body=body
             )
-        return parse_response(orjson.loads(raw.content))
+        return parse_response(parse_json(raw.content))
 
     async def close(self) -> None:
         await self._client.close()

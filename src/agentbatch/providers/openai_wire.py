@@ -46,7 +46,8 @@ def wire_messages(system: str, history: Sequence[Message]) -> list[dict[str, Any
         elif message.role is Role.SYSTEM:
             wire.append({"role": "system", "content": message.text})
         elif message.role is Role.ASSISTANT or (message.role is Role.APPROVAL and message.tool_calls):
-            wire.append(_assistant(message))
+            if message.text or message.tool_calls:  # an empty reply carries nothing (and null is refused)
+                wire.append(_assistant(message))
         elif message.role is Role.TOOL:
             wire.extend(
                 {"role": "tool", "tool_call_id": ret.tool_call_id, "content": ret.content}

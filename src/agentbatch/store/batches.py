@@ -49,7 +49,7 @@ async def get_batch(conn: AsyncConnection, owner_id: str, batch_id: str) -> Batc
     ).first()
     if row is None:
         return None
-    return (await _with_progress(conn, [row]))[0]
+    return (await with_progress(conn, [row]))[0]
 
 
 async def list_batches(
@@ -61,10 +61,10 @@ async def list_batches(
     rows = await fetch_page(
         conn, query, order_by=(batches.c.created_at, batches.c.id), id_column=batches.c.id, page=page
     )
-    return await _with_progress(conn, rows)
+    return await with_progress(conn, rows)
 
 
-async def _with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Batch]:
+async def with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Batch]:
     """Attach request counts and usage totals to a page of batches: two grouped queries, not N+1."""
     result = [_batch_from_row(row) for row in rows]
     if not result:
@@ -82,12 +82,13 @@ async def _with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> lis
             batch_items.c.batch_id,
             func.sum(batch_items.c.prompt_tokens),
             func.sum(batch_items.c.completion_tokens),
+            func.sum(batch_items.c.step_count),
         )
         .where(batch_items.c.batch_id.in_(by_id), batch_items.c.step_count > 0)
         .group_by(batch_items.c.batch_id)
     )
-    for batch_id, prompt, completion in usage:
-        by_id[batch_id].usage = Usage(prompt_tokens=int(prompt or 0), completion_tokens=int(completion or 0))
+    for batch_id, prompt, completion, step_count in usage:
+        by_id[batch_id].usage = Usage(int(prompt or 0), int(completion or 0), int(step_count or 0))
     return result
 
 

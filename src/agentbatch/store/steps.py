@@ -106,6 +106,7 @@ def _step_values(item: ClaimedItem, commit: Commit) -> dict[str, Any]:
         "agent_id": item.agent_id,
         "batch_id": item.batch_id,
         "model": step.model,
+        "worker_id": item.lease_owner,
         "finish": step.finish,
         "prompt_tokens": step.prompt_tokens,
         "completion_tokens": step.completion_tokens,

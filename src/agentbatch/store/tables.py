@@ -201,6 +201,7 @@ steps = Table(
     Column("agent_id", ID, nullable=False),
     Column("batch_id", ID),
     Column("model", String(255)),
+    Column("worker_id", ID, doc="The worker that ran the step."),
     Column("finish", String(32)),
     Column("prompt_tokens", Integer, nullable=False),
     Column("completion_tokens", Integer, nullable=False),

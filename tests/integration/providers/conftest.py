@@ -1,70 +1,12 @@
 """One emulator per module, and each provider adapter in turn, built against it and closed afterwards."""
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from agentbatch.emulator.config import EmulatorConfig
 from agentbatch.emulator.server import EmulatorThread
-from agentbatch.providers import anthropic_wire, openai_wire
-from agentbatch.providers.anthropic_chat import AnthropicChat
-from agentbatch.providers.base import ChatModel, ModelRequest
-from agentbatch.providers.openai_chat import OpenAIChat
-from tests.integration.providers.provider_wire_rules import anthropic_violations, openai_violations
-
-
-@dataclass(frozen=True)
-class Provider:
-    """One wire protocol: how to build its adapter and read what the emulator saw of it."""
-
-    name: str
-    endpoint: str
-    """The emulator's statistics key for this protocol's model endpoint."""
-    build: Callable[[str], ChatModel]
-    """An adapter for the emulator (or any server) at this base URL (``http://host:port``)."""
-    body: Callable[[ModelRequest], dict[str, Any]]
-    violations: Callable[[dict[str, Any]], list[str]]
-
-
-def _openai(base: str) -> ChatModel:
-    return OpenAIChat(base_url=f"{base}/v1", api_key="test")
-
-
-def _anthropic(base: str) -> ChatModel:
-    return AnthropicChat(base_url=base, api_key="test")
-
-
-PROVIDERS = {
-    "openai": Provider(
-        "openai", "POST /v1/chat/completions", _openai, openai_wire.request_body, openai_violations
-    ),
-    "anthropic": Provider(
-        "anthropic", "POST /v1/messages", _anthropic, anthropic_wire.request_body, anthropic_violations
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Subject:
-    """An adapter under test, with the emulator it talks to."""
-
-    provider: Provider
-    adapter: ChatModel
-    emulator: EmulatorThread
-
-    @property
-    def name(self) -> str:
-        return self.provider.name
-
-    def seen(self, status: int | None = None) -> int:
-        """Model requests the emulator answered with ``status`` (any status when None)."""
-        return self.emulator.app.state.stats.count(self.provider.endpoint, status)
-
-    def violations(self, request: ModelRequest) -> list[str]:
-        """What the real API would refuse in the body this adapter sends for ``request``."""
-        return self.provider.violations(self.provider.body(request))
+from tests.integration.providers.provider_harness import PROVIDERS, Provider, Subject
 
 
 @pytest.fixture(scope="module")

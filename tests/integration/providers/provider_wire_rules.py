@@ -107,11 +107,10 @@ def anthropic_violations(body: dict[str, Any]) -> list[str]:
         role, blocks = message["role"], message["content"]
         if index and messages[index - 1]["role"] == role:
             problems.append(f"messages[{index}] repeats the role {role}")
-        if not blocks:
-            problems.append(f"messages[{index}] has no content")
-        kinds = [block["type"] for block in blocks]
-        results = [block["tool_use_id"] for block in blocks if block["type"] == "tool_result"]
+        problems += [f"messages[{index}] {problem}" for problem in _block_problems(blocks)]
         if role == "user":
+            kinds = [block["type"] for block in blocks]
+            results = [block["tool_use_id"] for block in blocks if block["type"] == "tool_result"]
             if kinds[: len(results)] != ["tool_result"] * len(results):
                 problems.append(f"messages[{index}]: tool_result blocks must come first")
             if set(results) != asked:
@@ -121,11 +120,16 @@ def anthropic_violations(body: dict[str, Any]) -> list[str]:
             if asked:
                 problems.append(f"messages[{index}] follows tool calls {sorted(asked)} that got no result")
             asked = {block["id"] for block in blocks if block["type"] == "tool_use"}
-        for block in blocks:
-            if block["type"] == "text" and not block["text"]:
-                problems.append(f"messages[{index}] has an empty text block")
-            if block["type"] == "tool_use" and not isinstance(block["input"], dict):
-                problems.append(f"messages[{index}] tool_use input is not an object")
     if asked:
         problems.append(f"the history ends before tool results for {sorted(asked)}")
+    return problems
+
+
+def _block_problems(blocks: list[dict[str, Any]]) -> list[str]:
+    problems = [] if blocks else ["has no content"]
+    for block in blocks:
+        if block["type"] == "text" and not block["text"]:
+            problems.append("has an empty text block")
+        if block["type"] == "tool_use" and not isinstance(block["input"], dict):
+            problems.append("has a tool_use input that is not an object")
     return problems

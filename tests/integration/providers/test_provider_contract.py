@@ -13,7 +13,7 @@ import pytest
 
 from agentbatch.domain.messages import ContentPart, Message, ToolCall
 from agentbatch.providers.base import ModelRequest, ModelResponse, ToolChoice, ToolSpec
-from tests.integration.providers.conftest import Subject
+from tests.integration.providers.provider_harness import Subject
 from tests.integration.providers.provider_wire_rules import (
     LOOKUP,
     NOTE,

@@ -4,6 +4,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import orjson
 import pytest
@@ -16,7 +17,7 @@ from agentbatch.providers.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from tests.integration.providers.conftest import Provider, Subject
+from tests.integration.providers.provider_harness import Provider, Subject
 from tests.integration.providers.provider_wire_rules import user
 
 RETRY_AFTER_S = 0.2  # the emulator's default retry-after-ms: 200, preferred over retry-after: 1
@@ -102,7 +103,7 @@ async def test_nothing_listening_is_provider_unavailable(provider: Provider) -> 
 class _Misbehaving(BaseHTTPRequestHandler):
     """Answers every POST with a 200 whose body is chosen by the request's model name."""
 
-    replies = {
+    replies: ClassVar[dict[str, tuple[bytes, str]]] = {
         "not-json": (b"<html><body>Sign in to the Wi-Fi</body></html>", "text/html"),
         "not-a-reply": (b'{"object": "list", "data": []}', "application/json"),
     }
@@ -147,14 +148,6 @@ async def test_a_200_that_is_not_a_reply_is_an_invalid_response(
     assert caught.value.retryable is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason=(
-        "bug: openai_chat.py / anthropic_chat.py call orjson.loads() on the 200 body outside sdk_errors() "
-        "and parse_response(), so a non-JSON body escapes as orjson.JSONDecodeError, not InvalidResponse"
-    ),
-)
 async def test_a_200_that_is_not_json_is_an_invalid_response(
     provider: Provider, misbehaving_server: str
 ) -> None:

@@ -46,6 +46,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
             "prompt_tokens": batch.usage.prompt_tokens,
             "completion_tokens": batch.usage.completion_tokens,
             "total_tokens": batch.usage.total_tokens,
+            "step_count": batch.usage.step_count,
         },
     }
 
