@@ -1,6 +1,7 @@
 """The composition root: builds the database, engine, runtime and API from one ``Settings``."""
 
 import asyncio
+import gc
 import signal
 import threading
 import time
@@ -22,6 +23,19 @@ from agentbatch.store.migrate import upgrade
 from agentbatch.store.tools import sync_builtin_tools
 
 
+def tune_garbage_collector() -> None:
+    """Keep the cyclic garbage collector off the hot path.
+
+    A step allocates thousands of short-lived objects (SDK request models, headers, rows), so the default
+    thresholds run collections constantly, and each one walks every long-lived object of the process
+    (modules, SQLAlchemy and pydantic schemas). Freezing what start-up built and collecting the young
+    generation less often cut the CPU per step from ~1,240 µs to ~800 µs (docs/decisions/0003).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 async def prepare_database(db: Database) -> None:
     """Migrate to the newest schema and refresh the shared base tools. Idempotent."""
     await upgrade(db)
@@ -40,6 +54,7 @@ def build_app(settings: Settings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await prepare_database(db)
         await engine.start()
+        tune_garbage_collector()
         try:
             yield
         finally:
@@ -70,6 +85,7 @@ async def _worker_main(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await engine.start()
+    tune_garbage_collector()
     try:
         await stop.wait()
     finally:

@@ -52,8 +52,15 @@ class EngineGateway:
         self.rate_limited = 0
 
     async def complete(self, handle: ModelHandle, request: ModelRequest) -> ModelResponse:
+        try:  # the common case, without building a retry loop for it
+            return await self._call_once(handle, request)
+        except ProviderError as error:
+            if not error.retryable or self._max_attempts <= 1:
+                raise
+            self.retries += 1
+            await asyncio.sleep(self._first_wait(error))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop_after_attempt(self._max_attempts - 1),
             wait=self._wait,
             retry=retry_if_exception(lambda error: isinstance(error, ProviderError) and error.retryable),
             before_sleep=self._count_retry,
@@ -78,10 +85,16 @@ class EngineGateway:
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        retry_after = error.retry_after if isinstance(error, ProviderError) else None
+        return self._wait_after(error, state.attempt_number + 1)
+
+    def _first_wait(self, error: BaseException) -> float:
+        return self._wait_after(error, 1)
+
+    def _wait_after(self, error: BaseException | None, attempt: int) -> float:
         if isinstance(error, RateLimited):
             return 0.0  # the provider pause already makes this call (and everyone else's) wait
-        backoff = self._backoff(state.attempt_number)
+        retry_after = error.retry_after if isinstance(error, ProviderError) else None
+        backoff = self._backoff(attempt)
         return max(backoff, retry_after) if retry_after is not None else backoff
 
     def _backoff(self, attempt: int) -> float:

@@ -4,6 +4,7 @@ worker (unless this process only serves the API)."""
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from agentbatch.domain.ids import IdPrefix, new_id
@@ -23,6 +24,8 @@ from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
 from agentbatch.runtime.turn import TurnRunner
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
+
+log = logging.getLogger(__name__)
 
 
 class EngineHost:
@@ -80,7 +83,18 @@ class EngineHost:
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
 
+    def stats(self) -> dict[str, int]:
+        worker = self.worker
+        return {
+            "claim_transactions": worker.claims if worker else 0,
+            "items_claimed": worker.claimed if worker else 0,
+            "commit_transactions": self.committer.transactions,
+            "commits": self.committer.commits,
+            "provider_retries": self.gateway.retries,
+        }
+
     async def stop(self) -> None:
+        log.info("engine stopping: %s", self.stats())
         # The worker first (it releases its leases through the database), then the committer.
         for task in reversed(self._tasks):
             task.cancel()

@@ -43,11 +43,15 @@ class Worker:
         self._leases = leases
         self._signals = signals
         self._turns_per_model = turns_per_model
+        self._claim_batch = max(1, min(16, turns_per_model // 8))
+        self._slot_freed = asyncio.Event()
         self._poll = poll_interval_s
         self._sweep = sweep_interval_s
         self._running: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.turns_finished = 0
+        self.claims = 0
+        self.claimed = 0
         signals.on_cancel(leases.stop_batch)
 
     @property
@@ -77,26 +81,48 @@ class Worker:
             await self._release()
 
     async def _claim_forever(self) -> None:
+        """New work (a submission, or the poll timer: other processes) fills every free slot; a slot
+        freed by a turn that ended is refilled once a few are free — one claim for many turns."""
+        new_work = self._signals.work_available
         while True:
-            self._signals.work_available.clear()
+            new_work.clear()
+            self._slot_freed.clear()
             try:
-                claimed = await self._claim()
+                claimed = await self._claim(models=None, at_least=1)
             except Exception:
                 log.exception("claiming items failed; will retry")
                 claimed = []
             if claimed:
                 await self._start(claimed)
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._signals.work_available.wait(), timeout=self._poll)
+            deadline = asyncio.get_running_loop().time() + self._poll
+            while not new_work.is_set() and (remaining := deadline - asyncio.get_running_loop().time()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._slot_freed.wait(), timeout=remaining)
+                self._slot_freed.clear()
+                ready = [
+                    model
+                    for model, running in self._running.items()
+                    if self._turns_per_model - running >= self._claim_batch
+                ]
+                if ready and not new_work.is_set():
+                    more = await self._claim_quietly(ready)
+                    if more:
+                        await self._start(more)
 
-    async def _claim(self) -> list[ClaimedItem]:
+    async def _claim_quietly(self, models: list[str]) -> list[ClaimedItem]:
+        try:
+            return await self._claim(models=models, at_least=self._claim_batch)
+        except Exception:
+            log.exception("claiming items failed; will retry")
+            return []
+
+    async def _claim(self, *, models: list[str] | None, at_least: int) -> list[ClaimedItem]:
         now = datetime.now(UTC)
         claimed: list[ClaimedItem] = []
         async with self._db.write() as conn:
-            for model in await queue.claimable_models(conn):
+            for model in models if models is not None else await queue.claimable_models(conn):
                 free = self._turns_per_model - self._running[model]
-                if free <= 0:
+                if free < at_least:
                     continue
                 got = await queue.claim_items(
                     conn,
@@ -108,8 +134,8 @@ class Worker:
                 )
                 self._running[model] += len(got)
                 claimed.extend(got)
-        if claimed:
-            log.debug("worker %s claimed %d items", self.worker_id, len(claimed))
+        self.claims += 1
+        self.claimed += len(claimed)
         return claimed
 
     async def _start(self, claimed: list[ClaimedItem]) -> None:
@@ -135,7 +161,7 @@ class Worker:
             self._running[item.model] -= 1
             self._leases.untrack(item.id)
             self.turns_finished += 1
-            self._signals.notify_work()
+            self._slot_freed.set()
 
     async def _sweep_forever(self) -> None:
         while True:

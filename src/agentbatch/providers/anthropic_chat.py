@@ -1,9 +1,13 @@
-"""Anthropic's Messages API through ``anthropic`` (aiohttp transport, raw JSON read back)."""
+"""Anthropic's Messages API through ``anthropic``: the SDK's client on its aiohttp transport, called by its
+documented low-level ``client.post(path, cast_to=bytes, body=...)`` with an orjson-encoded body and the
+reply read back raw (see ``openai_chat`` for why)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import anthropic
+import orjson
 
 from agentbatch.providers.anthropic_wire import parse_response, request_body
 from agentbatch.providers.base import ModelRequest, ModelResponse
@@ -17,6 +21,7 @@ from agentbatch.providers.errors import (
 )
 
 DEFAULT_TIMEOUT_S = 600.0
+_JSON: Any = {"headers": {"Content-Type": "application/json"}}
 
 
 class AnthropicChat:
@@ -34,15 +39,10 @@ class AnthropicChat:
         return self._client
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        body = request_body(request)
         with sdk_errors():
-            raw = await self._client.messages.with_raw_response.create(
-                model=body.pop("model"),
-                max_tokens=body.pop("max_tokens"),
-                messages=body.pop("messages"),
-                extra_body=body,
+            content = await self._client.post(
+                "/v1/messages", cast_to=bytes, content=orjson.dumps(request_body(request)), options=_JSON
             )
-            content = await raw.read()
         return parse_response(parse_json(content))
 
     async def close(self) -> None:

@@ -1,14 +1,18 @@
 """OpenAI-compatible endpoints (OpenAI, vLLM, Ollama, LM Studio, the emulator) through ``openai``.
 
-Per the measurements in engine-evidence: the SDK's aiohttp transport, the bulk fields handed over in
-``extra_body`` (the SDK then skips walking every history message in Python; the request on the wire is
-the same), and the raw JSON read back with orjson instead of building the typed model.
+The call goes through the SDK's own client (auth, headers, base URL, error types) on its aiohttp
+transport, by the SDK's documented low-level ``client.post(path, cast_to=bytes, body=...)``: the body is
+encoded once with orjson and the reply read back raw, so the SDK neither walks every history message
+through its type transforms nor builds a typed model we would only take apart again. Measured in
+``benchmarks/provider_call_cpu.py`` and docs/decisions/0003-provider-calls.md.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import openai
+import orjson
 
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.errors import (
@@ -22,6 +26,7 @@ from agentbatch.providers.errors import (
 from agentbatch.providers.openai_wire import parse_response, request_body
 
 DEFAULT_TIMEOUT_S = 600.0
+_JSON: Any = {"headers": {"Content-Type": "application/json"}}
 
 
 class OpenAIChat:
@@ -39,13 +44,11 @@ class OpenAIChat:
         return self._client
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        body = request_body(request)
-        model = body.pop("model")
         with sdk_errors():
-            raw = await self._client.chat.completions.with_raw_response.create(
-                model=model, messages=[], extra_body=body
+            content = await self._client.post(
+                "/chat/completions", cast_to=bytes, content=orjson.dumps(request_body(request)), options=_JSON
             )
-        return parse_response(parse_json(raw.content))
+        return parse_response(parse_json(content))
 
     async def close(self) -> None:
         await self._client.close()

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.agents import Agent, AgentType, Block
@@ -156,12 +156,14 @@ async def save_blocks(conn: AsyncConnection, agent_id: str, changed: Sequence[Bl
 async def record_turn_end(
     conn: AsyncConnection, agent_ids_to_reason: dict[str, str], completed_at: datetime
 ) -> None:
-    for agent_id, reason in agent_ids_to_reason.items():
-        await conn.execute(
-            update(agents)
-            .where(agents.c.id == agent_id)
-            .values(last_stop_reason=reason, last_run_completion=completed_at)
-        )
+    if not agent_ids_to_reason:
+        return
+    await conn.execute(
+        update(agents)
+        .where(agents.c.id == bindparam("a_id"))
+        .values(last_stop_reason=bindparam("a_reason"), last_run_completion=completed_at),
+        [{"a_id": agent_id, "a_reason": reason} for agent_id, reason in agent_ids_to_reason.items()],
+    )
 
 
 async def _with_relations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> dict[str, Agent]:

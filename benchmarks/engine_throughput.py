@@ -1,0 +1,182 @@
+"""Engine throughput: steps/s at 0 ms emulated latency (SQLite; PostgreSQL with one and two workers), and
+completion time at a fixed latency against the latency-bound limit.
+
+Each process gets its own CPU where the machine has them: the emulator on one core, agentbatch on the other.
+Run: ``.venv/bin/python benchmarks/engine_throughput.py [--agents 2000] [--scenarios sqlite,pg1,pg2,latency]``
+"""
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from agentbatch.cli.emulator_process import EmulatorProcess, free_port
+
+PG_ADMIN = os.environ.get("AGENTBATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    requests: int
+    steps: int
+    seconds: float
+    accept_s: float
+    note: str = ""
+
+    @property
+    def steps_per_s(self) -> float:
+        return self.steps / self.seconds
+
+
+def pin(pid: int, cpu_index: int) -> None:
+    if len(CPUS) >= 2 and os.environ.get("PIN", "1") == "1":
+        os.sched_setaffinity(pid, {CPUS[cpu_index % len(CPUS)]})
+
+
+def spawn(args: list[str], env: dict[str, str], cpu: int, log: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agentbatch", *args], env={**os.environ, **env}, stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    pin(process.pid, cpu)
+    return process
+
+
+def wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("agentbatch exited early")
+        try:
+            if httpx.get(f"{base_url}/v1/health/", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("agentbatch did not start")
+
+
+def run_batch(base_url: str, agents: int, script: str, steps_per_request: int, scenario: str) -> Outcome:
+    with httpx.Client(base_url=base_url, timeout=300) as client:
+        ids = [
+            client.post("/v1/agents/", json={"model": "openai/bench", "include_base_tools": True}).json()[
+                "id"
+            ]
+            for _ in range(agents)
+        ]
+        requests = [{"agent_id": agent_id, "input": script} for agent_id in ids]
+        started = time.perf_counter()
+        batch = client.post("/v1/messages/batches", json={"requests": requests}).raise_for_status().json()
+        accept_s = time.perf_counter() - started
+        while batch["status"] not in ("completed", "failed", "cancelled", "expired"):
+            time.sleep(0.1)
+            batch = client.get(f"/v1/messages/batches/{batch['id']}").json()
+    created = datetime.fromisoformat(batch["created_at"])
+    completed = datetime.fromisoformat(batch["completed_at"])
+    steps = batch["usage"]["step_count"]
+    assert steps == agents * steps_per_request, (steps, batch["request_counts"])
+    return Outcome(scenario, agents, steps, (completed - created).total_seconds(), accept_s)
+
+
+async def _admin(statement: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def fresh_postgres() -> str:
+    name = f"agentbatch_bench_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def scenario(name: str, agents: int, workdir: Path, latency_ms: float, workers: int, url: str) -> Outcome:
+    script = "[[tool:conversation_search]] benchmark turn"
+    with EmulatorProcess(latency_ms=latency_ms) as emulator:
+        pin_emulator(emulator)
+        env = {
+            **emulator.sdk_environment(),
+            "AGENTBATCH_DATABASE_URL": url,
+            "AGENTBATCH_LOG_LEVEL": "warning",
+        }
+        port = free_port()
+        processes = [spawn(["serve", "--port", str(port), *(["--no-worker"] if workers > 1 else [])], env, 0,
+                           workdir / f"{name}-api.log")]  # fmt: skip
+        if workers > 1:
+            processes += [spawn(["worker"], env, 0, workdir / f"{name}-w{i}.log") for i in range(workers)]
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", processes[0])
+            time.sleep(2)  # let the workers finish starting (imports, migrations)
+            outcome = run_batch(f"http://127.0.0.1:{port}", agents, script, 2, name)
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+    return outcome
+
+
+def pin_emulator(emulator: EmulatorProcess) -> None:
+    process = emulator._process  # the child runs on the other core
+    if process is not None:
+        pin(process.pid, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--latency-agents", type=int, default=512)
+    parser.add_argument("--latency-ms", type=float, default=250)
+    parser.add_argument("--scenarios", default="sqlite,pg1,pg2,latency")
+    args = parser.parse_args()
+    console = Console()
+    chosen = args.scenarios.split(",")
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="agentbatch-bench-") as tmp:
+        workdir = Path(tmp)
+        if "sqlite" in chosen:
+            url = f"sqlite:///{workdir / 'bench.db'}"
+            outcomes.append(scenario("SQLite, 1 process, 0 ms", args.agents, workdir, 0, 1, url))
+        if "pg1" in chosen:
+            outcomes.append(
+                scenario("PostgreSQL, 1 process, 0 ms", args.agents, workdir, 0, 1, fresh_postgres())
+            )
+        if "pg2" in chosen:
+            outcomes.append(
+                scenario("PostgreSQL, API + 2 workers, 0 ms", args.agents, workdir, 0, 2, fresh_postgres())
+            )
+        if "latency" in chosen:
+            url = f"sqlite:///{workdir / 'latency.db'}"
+            n = args.latency_agents
+            outcome = scenario(f"SQLite, {args.latency_ms:.0f} ms", n, workdir, args.latency_ms, 1, url)
+            concurrency = 64  # calls in flight per model (AGENTBATCH_MODEL_CONCURRENCY default)
+            bound = n * 2 * args.latency_ms / 1000 / concurrency
+            outcome.note = f"latency bound {bound:.2f} s = {outcome.seconds / bound:.2f}x of it"
+            outcomes.append(outcome)
+    table = Table(title=f"engine throughput ({os.cpu_count()} CPUs; 2 steps per request)")
+    for column in ("scenario", "requests", "steps", "seconds", "steps/s", "accept batch", "note"):
+        table.add_column(column)
+    for o in outcomes:
+        table.add_row(o.scenario, str(o.requests), str(o.steps), f"{o.seconds:.2f}", f"{o.steps_per_s:,.0f}",
+                      f"{o.accept_s * 1000:.0f} ms", o.note)  # fmt: skip
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
