@@ -1,8 +1,10 @@
 """Engine throughput: steps/s at 0 ms emulated latency (SQLite; PostgreSQL with one and two workers), and
 completion time at a fixed latency against the latency-bound limit.
 
-Each process gets its own CPU where the machine has them: the emulator on one core, agentbatch on the other.
-Run: ``.venv/bin/python benchmarks/engine_throughput.py [--agents 2000] [--scenarios sqlite,pg1,pg2,latency]``
+The emulator and agentbatch (with its provider processes) run as separate processes, scheduled by the
+OS (``PIN=1`` pins agentbatch to the first CPU and the emulator to the second instead). Run:
+
+    .venv/bin/python benchmarks/engine_throughput.py [--agents 2000] [--scenarios sqlite,pg1,pg2,latency]
 """
 
 import argparse
@@ -43,7 +45,7 @@ class Outcome:
 
 
 def pin(pid: int, cpu_index: int) -> None:
-    if len(CPUS) >= 2 and os.environ.get("PIN", "1") == "1":
+    if len(CPUS) >= 2 and os.environ.get("PIN") == "1":
         os.sched_setaffinity(pid, {CPUS[cpu_index % len(CPUS)]})
 
 

@@ -1,5 +1,6 @@
 """Every tunable, named once. Read from ``AGENTBATCH_*`` environment variables or passed explicitly."""
 
+import os
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -31,6 +32,13 @@ class Settings(BaseSettings):
         default=None, description="TOML file naming further OpenAI-compatible providers (vllm/…, ollama/…)."
     )
 
+    provider_processes: int | None = Field(
+        default=None,
+        ge=0,
+        description="Child processes that run provider SDK calls on other cores; 0: in this process; "
+        "unset: one per spare core, at most 4.",
+    )
+
     # Engine
     model_concurrency: int = Field(default=64, ge=1, description="Provider calls in flight per model.")
     turns_per_model: int = Field(
@@ -52,6 +60,12 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql", "postgres://")):
             raise ValueError("database_url must be an sqlite:// or postgresql:// URL")
         return value
+
+    @property
+    def provider_process_count(self) -> int:
+        if self.provider_processes is not None:
+            return self.provider_processes
+        return max(0, min(4, (os.cpu_count() or 1) - 1))
 
     @property
     def api_key_list(self) -> list[str]:

@@ -15,7 +15,7 @@ from tests.support.live import point_sdks_at
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """The API alone: no worker picks batches up, so what the API stored can be checked as stored."""
-    return Settings(database_url=database_url, run_worker=False)
+    return Settings(database_url=database_url, run_worker=False, provider_processes=0)
 
 
 @pytest.fixture
@@ -55,6 +55,7 @@ def live_settings(database_url: str, **overrides: object) -> Settings:
         "claim_poll_s": 0.05,
         "callback_backoff_base_s": 0.05,
         "callback_timeout_s": 2.0,
+        "provider_processes": 0,  # SDK calls in-process here; tests/integration/providers covers the pool
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

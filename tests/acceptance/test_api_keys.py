@@ -14,7 +14,9 @@ MODEL = "openai/gpt-4o-mini"
 @pytest.fixture
 def keyed_server(database_url: str) -> Iterator[ServerThread]:
     with ServerThread(
-        Settings(database_url=database_url, api_keys="key-alice, key-bob", run_worker=False)
+        Settings(
+            database_url=database_url, api_keys="key-alice, key-bob", run_worker=False, provider_processes=0
+        )
     ) as running:
         yield running
 

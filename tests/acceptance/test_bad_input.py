@@ -71,7 +71,9 @@ def test_a_bad_callback_url_is_rejected(client: Letta) -> None:
 
 @pytest.fixture
 def small_limit_server(sqlite_url: str) -> Iterator[ServerThread]:
-    with ServerThread(Settings(database_url=sqlite_url, max_body_bytes=4096, run_worker=False)) as running:
+    with ServerThread(
+        Settings(database_url=sqlite_url, max_body_bytes=4096, run_worker=False, provider_processes=0)
+    ) as running:
         yield running
 
 

@@ -19,6 +19,7 @@ from agentbatch.engine.turn_commands import TurnCommands
 from agentbatch.engine.turn_execution import TurnExecutor
 from agentbatch.engine.worker import Worker
 from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.providers.process_pool import ProviderProcessPool
 from agentbatch.providers.registry import ProviderRegistry
 from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
 from agentbatch.runtime.turn import TurnRunner
@@ -34,7 +35,9 @@ class EngineHost:
         self.db = db
         self.catalog = ProviderCatalog.from_file(settings.providers_file)
         self.signals = EngineSignals()
-        self.registry = ProviderRegistry(self.catalog)
+        processes = settings.provider_process_count
+        self.pool = ProviderProcessPool(processes, settings.providers_file) if processes else None
+        self.registry = ProviderRegistry(self.catalog, self.pool)
         self.gateway = EngineGateway(
             self.registry,
             concurrency=settings.model_concurrency,
@@ -76,6 +79,8 @@ class EngineHost:
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> None:
+        if self.pool is not None:
+            await self.pool.start()
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
         if self.worker is not None:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))

@@ -1,5 +1,5 @@
 """Anthropic's Messages API through ``anthropic``: the SDK's client on its aiohttp transport, called by its
-documented low-level ``client.post(path, cast_to=bytes, body=...)`` with an orjson-encoded body and the
+documented low-level ``client.post(path, cast_to=bytes, content=...)`` with an orjson-encoded body and the
 reply read back raw (see ``openai_chat`` for why)."""
 
 from collections.abc import Iterator
@@ -7,26 +7,24 @@ from contextlib import contextmanager
 from typing import Any
 
 import anthropic
-import orjson
 
-from agentbatch.providers.anthropic_wire import parse_response, request_body
-from agentbatch.providers.base import ModelRequest, ModelResponse
+from agentbatch.providers.catalog import WireProtocol
 from agentbatch.providers.errors import (
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
-    parse_json,
     retry_after_seconds,
 )
+from agentbatch.providers.wire_chat import WIRE_FORMATS, WireChat
 
 DEFAULT_TIMEOUT_S = 600.0
 _JSON: Any = {"headers": {"Content-Type": "application/json"}}
 
 
-class AnthropicChat:
+class AnthropicTransport:
     def __init__(self, *, base_url: str | None = None, api_key: str | None = None) -> None:
-        self._client = anthropic.AsyncAnthropic(
+        self.sdk = anthropic.AsyncAnthropic(
             base_url=base_url,
             api_key=api_key,
             max_retries=0,
@@ -34,19 +32,20 @@ class AnthropicChat:
             http_client=anthropic.DefaultAioHttpClient(),
         )
 
-    @property
-    def sdk(self) -> anthropic.AsyncAnthropic:
-        return self._client
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
+    async def post_json(self, body: bytes) -> bytes:
         with sdk_errors():
-            content = await self._client.post(
-                "/v1/messages", cast_to=bytes, content=orjson.dumps(request_body(request)), options=_JSON
-            )
-        return parse_response(parse_json(content))
+            return await self.sdk.post("/v1/messages", cast_to=bytes, content=body, options=_JSON)
 
     async def close(self) -> None:
-        await self._client.close()
+        await self.sdk.close()
+
+
+class AnthropicChat(WireChat):
+    """The Anthropic protocol over the SDK in this process."""
+
+    def __init__(self, *, base_url: str | None = None, api_key: str | None = None) -> None:
+        transport = AnthropicTransport(base_url=base_url, api_key=api_key)
+        super().__init__(WIRE_FORMATS[WireProtocol.ANTHROPIC], transport)
 
 
 @contextmanager

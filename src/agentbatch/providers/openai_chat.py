@@ -1,10 +1,10 @@
 """OpenAI-compatible endpoints (OpenAI, vLLM, Ollama, LM Studio, the emulator) through ``openai``.
 
 The call goes through the SDK's own client (auth, headers, base URL, error types) on its aiohttp
-transport, by the SDK's documented low-level ``client.post(path, cast_to=bytes, body=...)``: the body is
-encoded once with orjson and the reply read back raw, so the SDK neither walks every history message
+transport, by the SDK's documented low-level ``client.post(path, cast_to=bytes, content=...)``: the body
+is encoded once with orjson and the reply read back raw, so the SDK neither walks every history message
 through its type transforms nor builds a typed model we would only take apart again. Measured in
-``benchmarks/provider_call_cpu.py`` and docs/decisions/0003-provider-calls.md.
+``benchmarks/provider_call_cpu.py``; see docs/decisions/0003-provider-calls.md.
 """
 
 from collections.abc import Iterator
@@ -12,26 +12,24 @@ from contextlib import contextmanager
 from typing import Any
 
 import openai
-import orjson
 
-from agentbatch.providers.base import ModelRequest, ModelResponse
+from agentbatch.providers.catalog import WireProtocol
 from agentbatch.providers.errors import (
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
-    parse_json,
     retry_after_seconds,
 )
-from agentbatch.providers.openai_wire import parse_response, request_body
+from agentbatch.providers.wire_chat import WIRE_FORMATS, WireChat
 
 DEFAULT_TIMEOUT_S = 600.0
 _JSON: Any = {"headers": {"Content-Type": "application/json"}}
 
 
-class OpenAIChat:
+class OpenAITransport:
     def __init__(self, *, base_url: str | None = None, api_key: str | None = None) -> None:
-        self._client = openai.AsyncOpenAI(
+        self.sdk = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key,
             max_retries=0,  # the engine retries, with a backoff shared by every turn
@@ -39,19 +37,21 @@ class OpenAIChat:
             http_client=openai.DefaultAioHttpClient(),
         )
 
-    @property
-    def sdk(self) -> openai.AsyncOpenAI:
-        return self._client
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
+    async def post_json(self, body: bytes) -> bytes:
         with sdk_errors():
-            content = await self._client.post(
-                "/chat/completions", cast_to=bytes, content=orjson.dumps(request_body(request)), options=_JSON
-            )
-        return parse_response(parse_json(content))
+            return await self.sdk.post("/chat/completions", cast_to=bytes, content=body, options=_JSON)
 
     async def close(self) -> None:
-        await self._client.close()
+        await self.sdk.close()
+
+
+class OpenAIChat(WireChat):
+    """The OpenAI protocol over the SDK in this process."""
+
+    def __init__(self, *, base_url: str | None = None, api_key: str | None = None) -> None:
+        super().__init__(
+            WIRE_FORMATS[WireProtocol.OPENAI], OpenAITransport(base_url=base_url, api_key=api_key)
+        )
 
 
 @contextmanager

@@ -1,19 +1,18 @@
-"""One SDK client per provider endpoint, created on first use and shared by every turn."""
+"""One chat model per provider endpoint, created on first use and shared by every turn: its SDK calls run
+in this process, or in the provider processes when a pool is given."""
 
-import os
-
-from agentbatch.providers.anthropic_chat import AnthropicChat
 from agentbatch.providers.base import ChatModel
-from agentbatch.providers.catalog import ModelHandle, ProviderCatalog, WireProtocol
+from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.providers.errors import ProviderRejected
-from agentbatch.providers.openai_chat import OpenAIChat
-
-_KEY_VARIABLE = {WireProtocol.OPENAI: "OPENAI_API_KEY", WireProtocol.ANTHROPIC: "ANTHROPIC_API_KEY"}
+from agentbatch.providers.process_pool import PooledTransport, ProviderProcessPool
+from agentbatch.providers.transports import api_key, create_transport
+from agentbatch.providers.wire_chat import WIRE_FORMATS, Transport, WireChat
 
 
 class ProviderRegistry:
-    def __init__(self, catalog: ProviderCatalog) -> None:
+    def __init__(self, catalog: ProviderCatalog, pool: ProviderProcessPool | None = None) -> None:
         self.catalog = catalog
+        self.pool = pool
         self._models: dict[str, ChatModel] = {}
 
     def chat_model(self, handle: ModelHandle) -> ChatModel:
@@ -26,20 +25,17 @@ class ProviderRegistry:
         endpoint = self.catalog.endpoint(provider)
         if endpoint is None:
             raise ProviderRejected(f"unknown provider {provider!r}")
-        api_key: str | None
-        if endpoint.api_key_env is not None:
-            api_key = os.environ.get(endpoint.api_key_env) or "not-needed"
+        transport: Transport
+        if self.pool is not None:
+            api_key(self.catalog, provider)  # fail here, clearly, if its key is missing
+            transport = PooledTransport(self.pool, provider)
         else:
-            api_key = os.environ.get(_KEY_VARIABLE[endpoint.protocol])
-            if api_key is None:
-                raise ProviderRejected(
-                    f"{_KEY_VARIABLE[endpoint.protocol]} is not set, so {provider}/… cannot be called"
-                )
-        if endpoint.protocol is WireProtocol.ANTHROPIC:
-            return AnthropicChat(base_url=endpoint.base_url, api_key=api_key)
-        return OpenAIChat(base_url=endpoint.base_url, api_key=api_key)
+            transport = create_transport(self.catalog, provider)
+        return WireChat(WIRE_FORMATS[endpoint.protocol], transport)
 
     async def close(self) -> None:
         for model in self._models.values():
             await model.close()
         self._models.clear()
+        if self.pool is not None:
+            await self.pool.close()

@@ -186,14 +186,21 @@ async def _with_relations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> di
                 metadata=row.metadata_json,
             )
         )
-    tool_rows = await conn.execute(
-        select(agent_tools.c.agent_id, tools_table)
-        .join(tools_table, tools_table.c.id == agent_tools.c.tool_id)
-        .where(agent_tools.c.agent_id.in_(ids))
-        .order_by(agent_tools.c.agent_id, agent_tools.c.position)
-    )
-    for row in tool_rows:
-        result[row.agent_id].tools.append(tool_from_row(row))
+    # Agents share a handful of tools: read the links, then each distinct tool once.
+    links = (
+        await conn.execute(
+            select(agent_tools.c.agent_id, agent_tools.c.tool_id)
+            .where(agent_tools.c.agent_id.in_(ids))
+            .order_by(agent_tools.c.agent_id, agent_tools.c.position)
+        )
+    ).all()
+    tool_ids = list({link.tool_id for link in links})
+    found_tools = {
+        row.id: tool_from_row(row)
+        for row in await conn.execute(select(tools_table).where(tools_table.c.id.in_(tool_ids)))
+    }
+    for link in links:
+        result[link.agent_id].tools.append(found_tools[link.tool_id])
     return result
 
 
