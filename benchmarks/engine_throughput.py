@@ -38,6 +38,7 @@ class Outcome:
     seconds: float
     accept_s: float
     note: str = ""
+    ttft_s: float = 0.0
 
     @property
     def steps_per_s(self) -> float:
@@ -91,7 +92,9 @@ def run_batch(base_url: str, agents: int, script: str, steps_per_request: int, s
     completed = datetime.fromisoformat(batch["completed_at"])
     steps = batch["usage"]["step_count"]
     assert steps == agents * steps_per_request, (steps, batch["request_counts"])
-    return Outcome(scenario, agents, steps, (completed - created).total_seconds(), accept_s)
+    outcome = Outcome(scenario, agents, steps, (completed - created).total_seconds(), accept_s)
+    outcome.ttft_s = (batch["ttft_ns"] or 0) / 1e9
+    return outcome
 
 
 async def _admin(statement: str) -> None:
@@ -147,7 +150,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=250)
     parser.add_argument("--scenarios", default="sqlite,pg1,pg2,latency")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=160)
     chosen = args.scenarios.split(",")
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="agentbatch-bench-") as tmp:
@@ -172,11 +175,11 @@ def main() -> None:
             outcome.note = f"latency bound {bound:.2f} s = {outcome.seconds / bound:.2f}x of it"
             outcomes.append(outcome)
     table = Table(title=f"engine throughput ({os.cpu_count()} CPUs; 2 steps per request)")
-    for column in ("scenario", "requests", "steps", "seconds", "steps/s", "accept batch", "note"):
+    for column in ("scenario", "requests", "steps", "seconds", "steps/s", "accept batch", "first token", "note"):
         table.add_column(column)
     for o in outcomes:
         table.add_row(o.scenario, str(o.requests), str(o.steps), f"{o.seconds:.2f}", f"{o.steps_per_s:,.0f}",
-                      f"{o.accept_s * 1000:.0f} ms", o.note)  # fmt: skip
+                      f"{o.accept_s * 1000:.0f} ms", f"{o.ttft_s * 1000:.0f} ms", o.note)  # fmt: skip
     console.print(table)
 
 

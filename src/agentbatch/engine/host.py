@@ -81,6 +81,7 @@ class EngineHost:
     async def start(self) -> None:
         if self.pool is not None:
             await self.pool.start()
+        self.registry.warm_up()
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
         if self.worker is not None:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))

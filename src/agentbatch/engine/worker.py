@@ -44,7 +44,9 @@ class Worker:
         self._signals = signals
         self._turns_per_model = turns_per_model
         self._claim_batch = max(1, min(16, turns_per_model // 8))
-        self._slot_freed = asyncio.Event()
+        self._wake = asyncio.Event()  # new work, or a turn freed its slot
+        self._new_work = False
+        signals.on_work(self._on_new_work)
         self._poll = poll_interval_s
         self._sweep = sweep_interval_s
         self._running: Counter[str] = Counter()
@@ -83,10 +85,10 @@ class Worker:
     async def _claim_forever(self) -> None:
         """New work (a submission, or the poll timer: other processes) fills every free slot; a slot
         freed by a turn that ended is refilled once a few are free — one claim for many turns."""
-        new_work = self._signals.work_available
+        loop = asyncio.get_running_loop()
         while True:
-            new_work.clear()
-            self._slot_freed.clear()
+            self._new_work = False
+            self._wake.clear()
             try:
                 claimed = await self._claim(models=None, at_least=1)
             except Exception:
@@ -94,20 +96,24 @@ class Worker:
                 claimed = []
             if claimed:
                 await self._start(claimed)
-            deadline = asyncio.get_running_loop().time() + self._poll
-            while not new_work.is_set() and (remaining := deadline - asyncio.get_running_loop().time()) > 0:
+            deadline = loop.time() + self._poll
+            while not self._new_work and (remaining := deadline - loop.time()) > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._slot_freed.wait(), timeout=remaining)
-                self._slot_freed.clear()
+                    await asyncio.wait_for(self._wake.wait(), timeout=remaining)
+                self._wake.clear()
+                if self._new_work:
+                    break
                 ready = [
-                    model
-                    for model, running in self._running.items()
+                    m
+                    for m, running in self._running.items()
                     if self._turns_per_model - running >= self._claim_batch
                 ]
-                if ready and not new_work.is_set():
-                    more = await self._claim_quietly(ready)
-                    if more:
-                        await self._start(more)
+                if ready and (more := await self._claim_quietly(ready)):
+                    await self._start(more)
+
+    def _on_new_work(self) -> None:
+        self._new_work = True
+        self._wake.set()
 
     async def _claim_quietly(self, models: list[str]) -> list[ClaimedItem]:
         try:
@@ -161,7 +167,7 @@ class Worker:
             self._running[item.model] -= 1
             self._leases.untrack(item.id)
             self.turns_finished += 1
-            self._slot_freed.set()
+            self._wake.set()
 
     async def _sweep_forever(self) -> None:
         while True:

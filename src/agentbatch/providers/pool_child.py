@@ -6,6 +6,7 @@ answers ``ok`` (reply bytes) or ``error`` (the ``ProviderError``); a ``cancel`` 
 """
 
 import asyncio
+import contextlib
 import functools
 import gc
 import socket
@@ -27,6 +28,12 @@ class ChildServer:
         self._writer = writer
         self._transports: dict[str, Transport] = {}
         self._calls: dict[int, asyncio.Task[None]] = {}
+
+    def warm_up(self) -> None:
+        """Build the SDK clients of every provider that has a key now, so the first call pays no imports."""
+        for provider in self._catalog.names:
+            with contextlib.suppress(ProviderError):
+                self._transports[provider] = create_transport(self._catalog, provider)
 
     async def serve(self, reader: asyncio.StreamReader) -> None:
         try:
@@ -73,7 +80,9 @@ async def main(fd: int, providers_file: str | None) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    await ChildServer(catalog, writer).serve(reader)
+    server = ChildServer(catalog, writer)
+    server.warm_up()
+    await server.serve(reader)
 
 
 if __name__ == "__main__":

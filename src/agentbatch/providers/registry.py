@@ -33,6 +33,14 @@ class ProviderRegistry:
             transport = create_transport(self.catalog, provider)
         return WireChat(WIRE_FORMATS[endpoint.protocol], transport)
 
+    def warm_up(self) -> None:
+        """Create the chat model of every provider whose key is set, before the first turn needs it."""
+        for provider in self.catalog.names:
+            try:
+                self._models.setdefault(provider, self._create(provider))
+            except ProviderRejected:
+                continue
+
     async def close(self) -> None:
         for model in self._models.values():
             await model.close()

@@ -3,11 +3,12 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.messages import Message, Role, ToolCall, ToolReturn
 from agentbatch.domain.paging import PageRequest
+from agentbatch.store.bulk import bulk_insert
 from agentbatch.store.pagination import fetch_page
 from agentbatch.store.tables import messages
 
@@ -82,8 +83,7 @@ def message_from_row(row: Row[Any]) -> Message:
 
 
 async def insert_messages(conn: AsyncConnection, owner_id: str, new: Sequence[Message]) -> None:
-    if new:
-        await conn.execute(insert(messages), [message_values(message, owner_id) for message in new])
+    await bulk_insert(conn, messages, [message_values(message, owner_id) for message in new])
 
 
 async def list_agent_messages(

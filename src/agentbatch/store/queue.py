@@ -19,6 +19,7 @@ from agentbatch.domain.states import (
     ItemStatus,
 )
 from agentbatch.domain.turns import ClaimedItem
+from agentbatch.store.bulk import bulk_insert
 from agentbatch.store.tables import agents, batch_items, batches, workers
 
 _CHUNK = 5_000
@@ -49,8 +50,7 @@ async def insert_items(
                 "created_at": now,
             }
         )
-    for start in range(0, len(rows), _CHUNK):
-        await conn.execute(insert(batch_items), rows[start : start + _CHUNK])
+    await bulk_insert(conn, batch_items, rows)
 
 
 async def lock_agents(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.batches import Batch
@@ -24,6 +24,7 @@ from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.store import queue
 from agentbatch.store.agents import record_turn_end, save_blocks
 from agentbatch.store.batches import end_batch
+from agentbatch.store.bulk import bulk_insert
 from agentbatch.store.messages import message_values
 from agentbatch.store.tables import batch_items, batches, messages, steps
 
@@ -48,12 +49,12 @@ async def apply_commits(
     if not chosen:
         return accepted
 
-    step_rows = [_step_values(item, commit) for item, commit in chosen if commit.step is not None]
-    if step_rows:
-        await conn.execute(insert(steps), step_rows)
-    message_rows = [message_values(msg, item.owner_id) for item, commit in chosen for msg in commit.messages]
-    if message_rows:
-        await conn.execute(insert(messages), message_rows)
+    await bulk_insert(conn, steps, [_step_values(item, commit) for item, commit in chosen if commit.step])
+    await bulk_insert(
+        conn,
+        messages,
+        [message_values(msg, item.owner_id) for item, commit in chosen for msg in commit.messages],
+    )
     for item, commit in chosen:
         if commit.changed_blocks:
             await save_blocks(conn, item.agent_id, commit.changed_blocks, now)

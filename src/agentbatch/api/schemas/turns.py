@@ -126,8 +126,20 @@ class TurnIn(BaseModel):
         return self
 
     def normalised(self) -> dict[str, Any]:
-        """The stored form: ``input`` becomes one user message, string content becomes a text part."""
-        body = self.model_dump(mode="json", exclude_none=True, exclude={"messages", "input", "agent_id"})
+        """The stored form: the options the caller set, unknown Letta options as given, and the messages
+        (``input`` becomes one user message, string content a text part). Built by hand: a batch may
+        hold 100,000 of these, and a generic dump costs several times more."""
+        body: dict[str, Any] = {
+            name: value
+            for name in self.model_fields_set & _OPTIONS
+            if (value := getattr(self, name)) is not None
+        }
+        if self.client_tools:
+            body["client_tools"] = [
+                tool.model_dump(mode="json", exclude_none=True) for tool in self.client_tools
+            ]
+        if self.__pydantic_extra__:
+            body.update(self.__pydantic_extra__)
         if self.input is not None:
             messages: list[dict[str, Any]] = [
                 {"type": "message", "role": "user", "content": _parts(self.input)}
@@ -137,6 +149,18 @@ class TurnIn(BaseModel):
             messages = [_normalised_message(message) for message in self.messages]
         body["messages"] = messages
         return body
+
+
+_OPTIONS = frozenset(
+    {
+        "max_steps",
+        "use_assistant_message",
+        "assistant_message_tool_name",
+        "assistant_message_tool_kwarg",
+        "include_return_message_types",
+        "enable_thinking",
+    }
+)
 
 
 def _parts(content: str | list[TextPart | ImagePart]) -> list[dict[str, Any]]:
@@ -160,9 +184,3 @@ class SendMessageIn(TurnIn):
     streaming: bool = False
     stream_tokens: bool = False
     background: bool = False
-
-    def normalised(self) -> dict[str, Any]:
-        body = super().normalised()
-        for switch in ("streaming", "stream_tokens", "background"):
-            body.pop(switch, None)
-        return body

@@ -1,0 +1,67 @@
+"""Bulk inserts straight through the driver, for the rows written by the thousand.
+
+SQLAlchemy's executemany runs every value of every row through its bind processors in Python (about
+20 µs a row here); a 100,000-request batch spent most of its four seconds there. This path encodes each
+column once with a per-type encoder and hands the tuples to the driver: ``executemany`` on SQLite,
+``COPY`` on PostgreSQL — inside the caller's transaction, like any other statement of the store.
+"""
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Boolean, Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agentbatch.store.column_types import UtcDateTime
+
+Encoder = Callable[[Any], Any]
+
+
+@functools.lru_cache(maxsize=4096)
+def _sqlite_time(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite storage format; cached, as rows written together share their timestamps."""
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _sqlite_bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _encoder(column_type: Any, sqlite: bool) -> Encoder:
+    if isinstance(column_type, UtcDateTime):
+        return _sqlite_time if sqlite else _same
+    if isinstance(column_type, JSON):
+        return _json_text
+    if isinstance(column_type, Boolean) and sqlite:
+        return _sqlite_bool
+    return _same
+
+
+async def bulk_insert(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows that all name the same columns (omitted columns take their server defaults)."""
+    if not rows:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    columns = [column for column in table.columns if column.name in rows[0]]
+    encoders = [_encoder(column.type, sqlite) for column in columns]
+    names = [column.name for column in columns]
+    records = [tuple(encode(row[name]) for name, encode in zip(names, encoders, strict=True)) for row in rows]
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    if sqlite:
+        placeholders = ", ".join("?" for _ in names)
+        quoted = ", ".join(f'"{name}"' for name in names)
+        await driver.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({placeholders})', records)
+    else:
+        await driver.copy_records_to_table(table.name, records=records, columns=names)
