@@ -32,14 +32,18 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def measure(database_url: str, requests: int, agents: int, workdir: Path) -> tuple[float, float, float, float]:
+def measure(
+    database_url: str, requests: int, agents: int, workdir: Path
+) -> tuple[float, float, float, float]:
     port = free_port()
     env = {**os.environ, "AGENTBATCH_DATABASE_URL": database_url, "AGENTBATCH_PROVIDER_PROCESSES": "0"}
     log = (workdir / f"serve-{port}.log").open("ab")
     server = subprocess.Popen(
-        [sys.executable, "-m", "agentbatch", "serve", "--port", str(port), "--no-worker"], env=env, stdout=log,
+        [sys.executable, "-m", "agentbatch", "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        stdout=log,
         stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -53,13 +57,21 @@ def measure(database_url: str, requests: int, agents: int, workdir: Path) -> tup
                 raise RuntimeError("agentbatch did not start")
             time.sleep(0.05)
         with httpx.Client(base_url=base, timeout=600) as client:
-            ids = [client.post("/v1/agents/", json={"model": "openai/bench"}).json()["id"] for _ in range(agents)]
+            ids = [
+                client.post("/v1/agents/", json={"model": "openai/bench"}).json()["id"] for _ in range(agents)
+            ]
             body = orjson.dumps(
-                {"requests": [{"agent_id": ids[i % agents], "input": f"request number {i}"} for i in range(requests)]}
+                {
+                    "requests": [
+                        {"agent_id": ids[i % agents], "input": f"request number {i}"} for i in range(requests)
+                    ]
+                }
             )
             before = rss_mib(server.pid)
             started = time.perf_counter()
-            response = client.post("/v1/messages/batches", content=body, headers={"content-type": "application/json"})
+            response = client.post(
+                "/v1/messages/batches", content=body, headers={"content-type": "application/json"}
+            )
             accepted = time.perf_counter() - started
             response.raise_for_status()
             batch = response.json()
@@ -99,8 +111,13 @@ def main() -> None:
             pass
         for label, url in targets:
             seconds, mib, before, peak = measure(url, args.requests, args.agents, workdir)
-            table.add_row(label, f"{mib:.1f} MiB", f"{seconds:.2f} s", f"{args.requests / seconds:,.0f}",
-                          f"{before:.0f} → {peak:.0f} MiB")  # fmt: skip
+            table.add_row(
+                label,
+                f"{mib:.1f} MiB",
+                f"{seconds:.2f} s",
+                f"{args.requests / seconds:,.0f}",
+                f"{before:.0f} → {peak:.0f} MiB",
+            )
         if len(targets) > 1:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     Console(width=140).print(table)

@@ -52,9 +52,11 @@ def pin(pid: int, cpu_index: int) -> None:
 
 def spawn(args: list[str], env: dict[str, str], cpu: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "agentbatch", *args], env={**os.environ, **env}, stdout=log.open("ab"),
+        [sys.executable, "-m", "agentbatch", *args],
+        env={**os.environ, **env},
+        stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    )
     pin(process.pid, cpu)
     return process
 
@@ -121,8 +123,14 @@ def scenario(name: str, agents: int, workdir: Path, latency_ms: float, workers: 
             "AGENTBATCH_LOG_LEVEL": "warning",
         }
         port = free_port()
-        processes = [spawn(["serve", "--port", str(port), *(["--no-worker"] if workers > 1 else [])], env, 0,
-                           workdir / f"{name}-api.log")]  # fmt: skip
+        processes = [
+            spawn(
+                ["serve", "--port", str(port), *(["--no-worker"] if workers > 1 else [])],
+                env,
+                0,
+                workdir / f"{name}-api.log",
+            )
+        ]
         if workers > 1:
             processes += [spawn(["worker"], env, 0, workdir / f"{name}-w{i}.log") for i in range(workers)]
         try:
@@ -175,11 +183,28 @@ def main() -> None:
             outcome.note = f"latency bound {bound:.2f} s = {outcome.seconds / bound:.2f}x of it"
             outcomes.append(outcome)
     table = Table(title=f"engine throughput ({os.cpu_count()} CPUs; 2 steps per request)")
-    for column in ("scenario", "requests", "steps", "seconds", "steps/s", "accept batch", "first token", "note"):
+    for column in (
+        "scenario",
+        "requests",
+        "steps",
+        "seconds",
+        "steps/s",
+        "accept batch",
+        "first token",
+        "note",
+    ):
         table.add_column(column)
     for o in outcomes:
-        table.add_row(o.scenario, str(o.requests), str(o.steps), f"{o.seconds:.2f}", f"{o.steps_per_s:,.0f}",
-                      f"{o.accept_s * 1000:.0f} ms", f"{o.ttft_s * 1000:.0f} ms", o.note)  # fmt: skip
+        table.add_row(
+            o.scenario,
+            str(o.requests),
+            str(o.steps),
+            f"{o.seconds:.2f}",
+            f"{o.steps_per_s:,.0f}",
+            f"{o.accept_s * 1000:.0f} ms",
+            f"{o.ttft_s * 1000:.0f} ms",
+            o.note,
+        )
     console.print(table)
 
 
