@@ -154,7 +154,7 @@ def pin_emulator(emulator: EmulatorProcess) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--agents", type=int, default=2000)
-    parser.add_argument("--latency-agents", type=int, default=512)
+    parser.add_argument("--latency-agents", type=int, default=1024)
     parser.add_argument("--latency-ms", type=float, default=250)
     parser.add_argument("--scenarios", default="sqlite,pg1,pg2,latency")
     args = parser.parse_args()

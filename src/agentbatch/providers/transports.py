@@ -3,7 +3,7 @@
 import os
 
 from agentbatch.providers.anthropic_chat import AnthropicTransport
-from agentbatch.providers.catalog import ProviderCatalog, WireProtocol
+from agentbatch.providers.catalog import BUILT_IN, ProviderCatalog, WireProtocol
 from agentbatch.providers.errors import ProviderRejected
 from agentbatch.providers.openai_chat import OpenAITransport
 from agentbatch.providers.wire_chat import Transport
@@ -18,6 +18,8 @@ def api_key(catalog: ProviderCatalog, provider: str) -> str:
         raise ProviderRejected(f"unknown provider {provider!r}")
     if endpoint.api_key_env is not None:
         return os.environ.get(endpoint.api_key_env) or "not-needed"
+    if provider not in BUILT_IN:
+        return "not-needed"  # a local server (vLLM, Ollama, …) configured without a key
     variable = _KEY_VARIABLE[endpoint.protocol]
     key = os.environ.get(variable)
     if key is None:
