@@ -217,3 +217,10 @@ def test_return_message_types_can_be_filtered(live: Letta) -> None:
         agent, input="[[tool:conversation_search]] hi", include_return_message_types=["assistant_message"]
     )
     assert message_types(response.messages) == ["assistant_message"]
+
+
+def test_a_reply_cut_off_at_the_token_limit_is_reported(live: Letta, model: str) -> None:
+    agent = _agent(live, model)
+    response = live.agents.messages.create(agent, input="[[truncate]] tell me a long story please")
+    assert response.stop_reason.stop_reason == "max_tokens_exceeded"
+    assert message_types(response.messages) == ["assistant_message"]  # what arrived is kept
