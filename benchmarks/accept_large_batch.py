@@ -5,24 +5,17 @@ on SQLite and PostgreSQL. The batch is cancelled right after, so no provider is 
 """
 
 import argparse
-import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 import orjson
 from rich.console import Console
 from rich.table import Table
 
 from agentbatch.cli.emulator_process import free_port
-
-PG_ADMIN = os.environ.get("AGENTBATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench_support import create_postgres, drop_postgres, spawn_agentbatch, wait_healthy
 
 
 def rss_mib(pid: int) -> float:
@@ -36,26 +29,13 @@ def measure(
     database_url: str, requests: int, agents: int, workdir: Path
 ) -> tuple[float, float, float, float]:
     port = free_port()
-    env = {**os.environ, "AGENTBATCH_DATABASE_URL": database_url, "AGENTBATCH_PROVIDER_PROCESSES": "0"}
-    log = (workdir / f"serve-{port}.log").open("ab")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "agentbatch", "serve", "--port", str(port), "--no-worker"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    env = {"AGENTBATCH_DATABASE_URL": database_url, "AGENTBATCH_PROVIDER_PROCESSES": "0"}
+    server = spawn_agentbatch(
+        ["serve", "--port", str(port), "--no-worker"], env, workdir / f"serve-{port}.log"
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/v1/health/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("agentbatch did not start")
-            time.sleep(0.05)
+        wait_healthy(base, server)
         with httpx.Client(base_url=base, timeout=600) as client:
             ids = [
                 client.post("/v1/agents/", json={"model": "openai/bench"}).json()["id"] for _ in range(agents)
@@ -84,14 +64,6 @@ def measure(
         server.wait(timeout=30)
 
 
-async def _admin(statement: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=100_000)
@@ -103,12 +75,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="agentbatch-accept-") as tmp:
         workdir = Path(tmp)
         targets = [("SQLite", f"sqlite:///{workdir / 'accept.db'}")]
-        name = f"agentbatch_accept_{uuid.uuid4().hex[:8]}"
-        try:
-            asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-            targets.append(("PostgreSQL", PG_ADMIN.rsplit("/", 1)[0] + "/" + name))
-        except (OSError, asyncpg.PostgresError):
-            pass
+        postgres = create_postgres("agentbatch_accept")
+        if postgres is not None:
+            targets.append(("PostgreSQL", postgres))
         for label, url in targets:
             seconds, mib, before, peak = measure(url, args.requests, args.agents, workdir)
             table.add_row(
@@ -118,8 +87,8 @@ def main() -> None:
                 f"{args.requests / seconds:,.0f}",
                 f"{before:.0f} → {peak:.0f} MiB",
             )
-        if len(targets) > 1:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if postgres is not None:
+            drop_postgres(postgres)
     Console(width=140).print(table)
 
 

@@ -8,25 +8,20 @@ OS (``PIN=1`` pins agentbatch to the first CPU and the emulator to the second in
 """
 
 import argparse
-import asyncio
 import os
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import asyncpg
 import httpx
 from rich.console import Console
 from rich.table import Table
 
 from agentbatch.cli.emulator_process import EmulatorProcess, free_port
+from bench_support import create_postgres, drop_postgres, spawn_agentbatch, wait_healthy
 
-PG_ADMIN = os.environ.get("AGENTBATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 
 
@@ -48,31 +43,6 @@ class Outcome:
 def pin(pid: int, cpu_index: int) -> None:
     if len(CPUS) >= 2 and os.environ.get("PIN") == "1":
         os.sched_setaffinity(pid, {CPUS[cpu_index % len(CPUS)]})
-
-
-def spawn(args: list[str], env: dict[str, str], cpu: int, log: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agentbatch", *args],
-        env={**os.environ, **env},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    pin(process.pid, cpu)
-    return process
-
-
-def wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("agentbatch exited early")
-        try:
-            if httpx.get(f"{base_url}/v1/health/", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("agentbatch did not start")
 
 
 def run_batch(base_url: str, agents: int, script: str, steps_per_request: int, scenario: str) -> Outcome:
@@ -99,20 +69,6 @@ def run_batch(base_url: str, agents: int, script: str, steps_per_request: int, s
     return outcome
 
 
-async def _admin(statement: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def fresh_postgres() -> str:
-    name = f"agentbatch_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
 def scenario(name: str, agents: int, workdir: Path, latency_ms: float, workers: int, url: str) -> Outcome:
     script = "[[tool:conversation_search]] benchmark turn"
     with EmulatorProcess(latency_ms=latency_ms) as emulator:
@@ -124,15 +80,17 @@ def scenario(name: str, agents: int, workdir: Path, latency_ms: float, workers: 
         }
         port = free_port()
         processes = [
-            spawn(
+            spawn_agentbatch(
                 ["serve", "--port", str(port), *(["--no-worker"] if workers > 1 else [])],
                 env,
-                0,
                 workdir / f"{name}-api.log",
             )
         ]
+        pin(processes[0].pid, 0)
         if workers > 1:
-            processes += [spawn(["worker"], env, 0, workdir / f"{name}-w{i}.log") for i in range(workers)]
+            processes += [
+                spawn_agentbatch(["worker"], env, workdir / f"{name}-w{i}.log") for i in range(workers)
+            ]
         try:
             wait_healthy(f"http://127.0.0.1:{port}", processes[0])
             time.sleep(2)  # let the workers finish starting (imports, migrations)
@@ -143,6 +101,13 @@ def scenario(name: str, agents: int, workdir: Path, latency_ms: float, workers: 
             for process in processes:
                 process.wait(timeout=30)
     return outcome
+
+
+def require_postgres() -> str:
+    url = create_postgres()
+    if url is None:
+        raise SystemExit("PostgreSQL is not reachable; run with --scenarios sqlite,latency")
+    return url
 
 
 def pin_emulator(emulator: EmulatorProcess) -> None:
@@ -166,14 +131,16 @@ def main() -> None:
         if "sqlite" in chosen:
             url = f"sqlite:///{workdir / 'bench.db'}"
             outcomes.append(scenario("SQLite, 1 process, 0 ms", args.agents, workdir, 0, 1, url))
-        if "pg1" in chosen:
-            outcomes.append(
-                scenario("PostgreSQL, 1 process, 0 ms", args.agents, workdir, 0, 1, fresh_postgres())
-            )
-        if "pg2" in chosen:
-            outcomes.append(
-                scenario("PostgreSQL, API + 2 workers, 0 ms", args.agents, workdir, 0, 2, fresh_postgres())
-            )
+        for key, label, workers in (
+            ("pg1", "PostgreSQL, 1 process, 0 ms", 1),
+            ("pg2", "PostgreSQL, API + 2 workers, 0 ms", 2),
+        ):
+            if key in chosen:
+                url = require_postgres()
+                try:
+                    outcomes.append(scenario(label, args.agents, workdir, 0, workers, url))
+                finally:
+                    drop_postgres(url)
         if "latency" in chosen:
             url = f"sqlite:///{workdir / 'latency.db'}"
             n = args.latency_agents

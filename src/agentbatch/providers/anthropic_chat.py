@@ -2,24 +2,22 @@
 documented low-level ``client.post(path, cast_to=bytes, content=...)`` with an orjson-encoded body and the
 reply read back raw (see ``openai_chat`` for why)."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import anthropic
 
 from agentbatch.providers.catalog import WireProtocol
-from agentbatch.providers.errors import (
-    ProviderError,
-    ProviderRejected,
-    ProviderUnavailable,
-    RateLimited,
-    retry_after_seconds,
-)
+from agentbatch.providers.errors import SdkExceptions, mapped_errors
 from agentbatch.providers.wire_chat import WIRE_FORMATS, WireChat
 
 DEFAULT_TIMEOUT_S = 600.0
 _JSON: Any = {"headers": {"Content-Type": "application/json"}}
+_SDK_ERRORS = SdkExceptions(
+    rate_limited=anthropic.RateLimitError,
+    status=anthropic.APIStatusError,
+    transport=(anthropic.APIConnectionError, anthropic.APITimeoutError),
+    base=anthropic.AnthropicError,
+)
 
 
 class AnthropicTransport:
@@ -33,7 +31,7 @@ class AnthropicTransport:
         )
 
     async def post_json(self, body: bytes) -> bytes:
-        with sdk_errors():
+        with mapped_errors(_SDK_ERRORS):
             return await self.sdk.post("/v1/messages", cast_to=bytes, content=body, options=_JSON)
 
     async def close(self) -> None:
@@ -46,23 +44,3 @@ class AnthropicChat(WireChat):
     def __init__(self, *, base_url: str | None = None, api_key: str | None = None) -> None:
         transport = AnthropicTransport(base_url=base_url, api_key=api_key)
         super().__init__(WIRE_FORMATS[WireProtocol.ANTHROPIC], transport)
-
-
-@contextmanager
-def sdk_errors() -> Iterator[None]:
-    try:
-        yield
-    except anthropic.RateLimitError as error:
-        raise RateLimited(
-            str(error), status=429, retry_after=retry_after_seconds(error.response.headers)
-        ) from error
-    except anthropic.APIStatusError as error:
-        status = error.status_code
-        retry_after = retry_after_seconds(error.response.headers)
-        if status >= 500 or status in (408, 409):
-            raise ProviderUnavailable(str(error), status=status, retry_after=retry_after) from error
-        raise ProviderRejected(str(error), status=status) from error
-    except (anthropic.APIConnectionError, anthropic.APITimeoutError) as error:
-        raise ProviderUnavailable(f"{type(error).__name__}: {error}") from error
-    except anthropic.AnthropicError as error:
-        raise ProviderError(str(error)) from error

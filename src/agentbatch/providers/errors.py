@@ -7,6 +7,9 @@ ProviderError
 └── InvalidResponse      the provider answered, but not with something a step can use
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -63,3 +66,33 @@ def parse_json(body: bytes) -> Any:
         raise InvalidResponse(
             f"the provider answered with something that is not JSON: {body[:200]!r}"
         ) from error
+
+
+@dataclass(frozen=True, slots=True)
+class SdkExceptions:
+    """The exception classes of one provider SDK (both Stainless SDKs share this shape)."""
+
+    rate_limited: type[Exception]
+    status: type[Exception]
+    transport: tuple[type[Exception], ...]
+    base: type[Exception]
+
+
+@contextmanager
+def mapped_errors(sdk: SdkExceptions) -> Iterator[None]:
+    """Map an SDK's exceptions into ``ProviderError``s at the border, as httpx maps its transport's."""
+    try:
+        yield
+    except sdk.rate_limited as error:
+        headers = getattr(getattr(error, "response", None), "headers", None)
+        raise RateLimited(str(error), status=429, retry_after=retry_after_seconds(headers)) from error
+    except sdk.status as error:
+        status = int(getattr(error, "status_code", 500))
+        retry_after = retry_after_seconds(getattr(getattr(error, "response", None), "headers", None))
+        if status >= 500 or status in (408, 409):
+            raise ProviderUnavailable(str(error), status=status, retry_after=retry_after) from error
+        raise ProviderRejected(str(error), status=status) from error
+    except sdk.transport as error:
+        raise ProviderUnavailable(f"{type(error).__name__}: {error}") from error
+    except sdk.base as error:
+        raise ProviderError(str(error)) from error
