@@ -73,12 +73,14 @@ def test_two_workers_share_one_batch_and_run_no_item_twice(
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("several processes share one database only on PostgreSQL")
+    wait_for(lambda: emulator.app.state.stats.in_flight == 0, what="the previous test's calls to end")
     emulator.app.state.reset()
     env = {
         **sdk_environment(emulator),
         "AGENTBATCH_DATABASE_URL": database_url,
         "AGENTBATCH_CLAIM_POLL_S": "0.05",
         "AGENTBATCH_TURNS_PER_MODEL": "8",  # neither worker can take the whole batch alone
+        "AGENTBATCH_MODEL_CONCURRENCY": "4",  # shared by both workers: 2 calls each
         "AGENTBATCH_LOG_LEVEL": "info",
     }
     port = free_port()
@@ -93,14 +95,22 @@ def test_two_workers_share_one_batch_and_run_no_item_twice(
         ]
         batch = client.batches.create(requests=requests * 2)  # two turns per agent, in order
 
-        wait_for(
-            lambda: client.batches.retrieve(batch.id).status == "completed", timeout=90, what="completion"
-        )
+        try:
+            wait_for(
+                lambda: client.batches.retrieve(batch.id).status == "completed", timeout=90, what="the end"
+            )
+        except AssertionError as stuck:
+            logs = "\n".join(
+                f"--- {p.log_path.name}\n{p.log_path.read_text()[-4000:]}" for p in [api, *workers]
+            )
+            counts = (client.batches.retrieve(batch.id).model_extra or {}).get("request_counts")
+            raise AssertionError(f"{stuck}; request counts {counts}\n{logs}") from None
 
         items = _items(client, batch.id)
         assert all(item["step_count"] == 2 and item["status"] == "succeeded" for item in items)
         calls = emulator.app.state.stats.count("POST /v1/chat/completions", 200)
         assert calls == len(items) * 2  # not one provider call more: no step ran twice
+        assert emulator.app.state.stats.peak_in_flight <= 4  # the per-model limit held across processes
         steps_by_worker = _steps_by_worker(database_url)
         assert len(steps_by_worker) == 2 and sum(steps_by_worker.values()) == len(items) * 2
 

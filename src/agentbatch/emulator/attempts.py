@@ -24,10 +24,20 @@ class AttemptCounter:
 
 
 class RequestStats:
-    """How many model requests each endpoint answered, by HTTP status."""
+    """How many model requests each endpoint answered, by HTTP status, and how many were in flight at
+    once (so a client's concurrency limit can be checked from outside)."""
 
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, int]] = Counter()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    def started(self) -> None:
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def finished(self) -> None:
+        self.in_flight -= 1
 
     def record(self, endpoint: str, status: int) -> None:
         self._counts[(endpoint, status)] += 1
@@ -46,3 +56,4 @@ class RequestStats:
 
     def clear(self) -> None:
         self._counts.clear()
+        self.peak_in_flight = self.in_flight

@@ -30,13 +30,17 @@ class ModelEndpoint:
             return
         outcome = self.responder.respond(raw)
         self.stats.record(self.endpoint, outcome.status)
-        if outcome.delay_s > 0:
-            await asyncio.sleep(outcome.delay_s)
-        payload = orjson.dumps(outcome.body)
-        headers = [_JSON_HEADER, (b"content-length", str(len(payload)).encode())]
-        headers.extend((name.encode(), value.encode()) for name, value in outcome.headers.items())
-        await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        self.stats.started()
+        try:
+            if outcome.delay_s > 0:
+                await asyncio.sleep(outcome.delay_s)
+            payload = orjson.dumps(outcome.body)
+            headers = [_JSON_HEADER, (b"content-length", str(len(payload)).encode())]
+            headers.extend((name.encode(), value.encode()) for name, value in outcome.headers.items())
+            await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+        finally:
+            self.stats.finished()
 
 
 async def read_body(receive: Receive) -> bytes | None:

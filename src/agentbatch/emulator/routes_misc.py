@@ -50,7 +50,13 @@ def misc_routes(state: EmulatorState) -> list[Route]:
         return json_response({"status": "ok"})
 
     async def stats(request: Request) -> Response:
-        return json_response({"requests": state.stats.snapshot()})
+        return json_response(
+            {
+                "requests": state.stats.snapshot(),
+                "in_flight": state.stats.in_flight,
+                "peak_in_flight": state.stats.peak_in_flight,
+            }
+        )
 
     async def reset(request: Request) -> Response:
         state.reset()

@@ -1,6 +1,10 @@
 """Model calls for every turn of this process: bounded per model, retried with backoff, and paused
 for a whole provider when it answers 429 — so one provider's rate limit slows everyone down instead of
-each turn burning its retries."""
+each turn burning its retries.
+
+The per-model bound is global: ``model_concurrency`` is shared by every live worker process, each taking
+an equal part (``share_of``), re-divided whenever the set of live workers changes.
+"""
 
 import asyncio
 import random
@@ -9,6 +13,7 @@ from collections.abc import Callable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from agentbatch.engine.limits import AdjustableLimit, share_of
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import ProviderError, RateLimited
@@ -46,7 +51,8 @@ class EngineGateway:
         self._max_attempts = max_attempts
         self._base = backoff_base_s
         self._max = backoff_max_s
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._processes = 1
+        self._slots: dict[str, AdjustableLimit] = {}
         self._pauses: dict[str, ProviderPause] = {}
         self.retries = 0
         self.rate_limited = 0
@@ -73,8 +79,10 @@ class EngineGateway:
 
     async def _call_once(self, handle: ModelHandle, request: ModelRequest) -> ModelResponse:
         pause = self._pauses.setdefault(handle.provider, ProviderPause())
-        slot = self._slots.setdefault(str(handle), asyncio.Semaphore(self._concurrency))
-        async with slot:
+        limit = self._slots.get(str(handle))
+        if limit is None:
+            limit = self._slots[str(handle)] = AdjustableLimit(share_of(self._concurrency, self._processes))
+        async with limit.slot():
             await pause.wait()
             try:
                 return await self._registry.chat_model(handle).complete(request)
@@ -82,6 +90,16 @@ class EngineGateway:
                 self.rate_limited += 1
                 pause.extend(error.retry_after if error.retry_after is not None else self._backoff(1))
                 raise
+
+    async def share_with(self, processes: int) -> None:
+        """``processes`` workers now share the per-model limit; this process takes its part."""
+        self._processes = max(1, processes)
+        for limit in self._slots.values():
+            await limit.set_limit(share_of(self._concurrency, self._processes))
+
+    def limit_of(self, handle: str) -> int:
+        limit = self._slots.get(handle)
+        return limit.limit if limit else share_of(self._concurrency, self._processes)
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

@@ -37,7 +37,12 @@ class GroupCommitter:
             group = [await self._queue.get()]
             while len(group) < self._max_group and not self._queue.empty():
                 group.append(self._queue.get_nowait())
-            await self._write(group)
+            try:
+                await self._write(group)
+            except Exception:  # never let one bad group stop every later commit
+                log.exception("a group of steps could not be written")
+                for _, _, future in group:
+                    _settle(future, error=True)
 
     async def _write(self, group: list[_Entry]) -> None:
         live = [entry for entry in group if not entry[2].done()]  # a cancelled turn no longer waits

@@ -65,6 +65,7 @@ class EngineHost:
                 self.leases,
                 self.signals,
                 turns_per_model=settings.turns_per_model,
+                gateway=self.gateway,
                 poll_interval_s=settings.claim_poll_s,
             )
             if run_worker

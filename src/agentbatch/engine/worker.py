@@ -16,12 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentbatch.domain.turns import ClaimedItem
+from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.leases import LeaseKeeper
+from agentbatch.engine.limits import share_of
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_execution import TurnContext, TurnExecutor
 from agentbatch.store import batches as batch_store
 from agentbatch.store import queue
-from agentbatch.store.database import Database
+from agentbatch.store.database import Connection, Database
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class Worker:
         signals: EngineSignals,
         *,
         turns_per_model: int,
+        gateway: EngineGateway | None = None,
         poll_interval_s: float = 0.25,
         sweep_interval_s: float = 2.0,
     ) -> None:
@@ -43,6 +46,8 @@ class Worker:
         self._leases = leases
         self._signals = signals
         self._turns_per_model = turns_per_model
+        self._turn_cap = turns_per_model  # this worker's part of it, once others are seen
+        self._gateway = gateway
         self._claim_batch = max(1, min(16, turns_per_model // 8))
         self._wake = asyncio.Event()  # new work, or a turn freed its slot
         self._new_work = False
@@ -67,6 +72,8 @@ class Worker:
                 # One process owns an SQLite file: whatever was running before was cut short.
                 await queue.release_leases_of(conn)
             await queue.register_worker(conn, self.worker_id, socket.gethostname(), os.getpid(), now)
+            workers = await self._count_live_workers(conn, now)
+        await self._take_share(workers)
         log.info("worker %s started (pid %d)", self.worker_id, os.getpid())
         background = [
             self._spawn(self._leases.renew_forever()),
@@ -104,9 +111,7 @@ class Worker:
                 if self._new_work:
                     break
                 ready = [
-                    m
-                    for m, running in self._running.items()
-                    if self._turns_per_model - running >= self._claim_batch
+                    m for m, running in self._running.items() if self._turn_cap - running >= self._claim_batch
                 ]
                 if ready and (more := await self._claim_quietly(ready)):
                     await self._start(more)
@@ -126,8 +131,11 @@ class Worker:
         now = datetime.now(UTC)
         claimed: list[ClaimedItem] = []
         async with self._db.write() as conn:
+            if not self._db.is_sqlite and models is None:
+                # Workers come and go: take the right share before claiming new work.
+                await self._take_share(await self._count_live_workers(conn, now))
             for model in models if models is not None else await queue.claimable_models(conn):
-                free = self._turns_per_model - self._running[model]
+                free = self._turn_cap - self._running[model]
                 if free < at_least:
                     continue
                 got = await queue.claim_items(
@@ -177,6 +185,8 @@ class Worker:
                 async with self._db.write() as conn:
                     released = await queue.release_expired_leases(conn, now)
                     expired = await batch_store.expire_due_batches(conn, now)
+                    workers = await self._count_live_workers(conn, now)
+                await self._take_share(workers)
                 for batch_id in expired:
                     self._leases.stop_batch(batch_id)
                 if released:
@@ -184,6 +194,16 @@ class Worker:
                     self._signals.notify_work()
             except Exception:
                 log.exception("sweep failed; will retry")
+
+    async def _count_live_workers(self, conn: Connection, now: datetime) -> int:
+        lease = self._leases.lease_until(now) - now
+        return await queue.live_workers(conn, now - lease, now - 20 * lease)
+
+    async def _take_share(self, workers: int) -> None:
+        """Live workers split the per-model limits evenly: calls in flight, and turns held."""
+        self._turn_cap = share_of(self._turns_per_model, workers)
+        if self._gateway is not None:
+            await self._gateway.share_with(workers)
 
     async def _release(self) -> None:
         """A clean stop hands this worker's unfinished items straight back to the queue."""

@@ -263,3 +263,12 @@ async def ended_batches(conn: AsyncConnection, batch_ids: Iterable[str]) -> set[
         select(batches.c.id).where(batches.c.id.in_(ids), batches.c.status.not_in(UNFINISHED_BATCH_STATUSES))
     )
     return {row.id for row in rows}
+
+
+async def live_workers(conn: AsyncConnection, alive_since: datetime, forget_before: datetime) -> int:
+    """How many workers have shown a heartbeat since ``alive_since``; long-silent ones are forgotten."""
+    await conn.execute(delete(workers).where(workers.c.heartbeat_at < forget_before))
+    count = await conn.scalar(
+        select(func.count()).select_from(workers).where(workers.c.heartbeat_at >= alive_since)
+    )
+    return int(count or 0)

@@ -85,4 +85,8 @@ async def test_the_stats_endpoint_counts_model_requests_by_status(
             model="gpt-4o", messages=[{"role": "user", "content": "[[error:429]]"}]
         )
     stats = await anthropic_client.get("/_emulator/stats", cast_to=object)
-    assert stats == {"requests": {"POST /v1/chat/completions": {"200": 1, "429": 1}}}
+    assert stats == {
+        "requests": {"POST /v1/chat/completions": {"200": 1, "429": 1}},
+        "in_flight": 0,
+        "peak_in_flight": 1,
+    }
