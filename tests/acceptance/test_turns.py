@@ -224,3 +224,36 @@ def test_a_reply_cut_off_at_the_token_limit_is_reported(live: Letta, model: str)
     response = live.agents.messages.create(agent, input="[[truncate]] tell me a long story please")
     assert response.stop_reason.stop_reason == "max_tokens_exceeded"
     assert message_types(response.messages) == ["assistant_message"]  # what arrived is kept
+
+
+def _small_window_agent(client: Letta, window: int, **extra: object) -> str:
+    llm_config = {"model": "gpt-4o-mini", "model_endpoint_type": "openai", "context_window": window}
+    return client.agents.create(model=MODELS[0], llm_config=llm_config, **extra).id  # type: ignore[arg-type]
+
+
+def test_old_messages_leave_a_small_window_but_stay_searchable(live: Letta) -> None:
+    small = _small_window_agent(live, 2_000)
+    large = _small_window_agent(live, 128_000)
+    prompts: dict[str, list[int]] = {small: [], large: []}
+    for turn in range(25):
+        for agent in (small, large):
+            text = f"note {turn}: " + ("remember-zanzibar " if turn == 0 else "") + "lorem ipsum dolor " * 20
+            reply = live.agents.messages.create(agent, input=text)
+            prompts[agent].append(reply.usage.prompt_tokens or 0)
+
+    assert prompts[large][-1] > 2 * prompts[small][-1]  # the small window stopped growing
+    assert max(prompts[small][-5:]) - min(prompts[small][-5:]) < 100
+    found = live.agents.messages.create(
+        small, input='[[tool:conversation_search {"query": "zanzibar"}]] recall'
+    )
+    result = next(m for m in found.messages if m.message_type == "tool_return_message")
+    assert "note 0: remember-zanzibar" in result.tool_return
+
+
+def test_a_system_prompt_larger_than_the_window_stops_the_turn(live: Letta) -> None:
+    agent = _small_window_agent(
+        live, 1_000, memory_blocks=[{"label": "human", "value": "very long memory " * 400, "limit": 100_000}]
+    )
+    response = live.agents.messages.create(agent, input="hello")
+    assert response.stop_reason.stop_reason == "context_window_overflow_in_system_prompt"
+    assert message_types(list(live.agents.messages.list(agent))) == ["user_message"]

@@ -24,6 +24,7 @@ from agentbatch.providers.base import ModelRequest, ModelResponse, ToolSpec
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import InvalidResponse, ProviderError
 from agentbatch.runtime.approvals import resolve
+from agentbatch.runtime.context_window import SystemPromptOverflow, fit, output_reserve, window_note
 from agentbatch.runtime.memory_tools import Memory
 from agentbatch.runtime.ports import ModelGateway, StepSink
 from agentbatch.runtime.prompt import render_system
@@ -90,13 +91,21 @@ class TurnRunner:
         result = TurnResult(stop=StopReason.END_TURN)
         step_no = turn.steps_done
 
+        context_window = int(agent.llm_config.get("context_window") or 128_000)
+        reserve = output_reserve(context_window, agent.llm_config.get("max_tokens"))
         while True:
             if step_no >= request.max_steps:
                 return await self._end(sink, result, pending, StopReason.MAX_STEPS, None)
+            system = render_system(agent.system, memory.blocks)
+            try:
+                window = fit(system, tools, [*history, *pending], context_window, reserve)
+            except SystemPromptOverflow as overflow:
+                overflowed = StopReason.CONTEXT_WINDOW_OVERFLOW_IN_SYSTEM_PROMPT
+                return await self._end(sink, result, pending, overflowed, str(overflow))
             model_request = ModelRequest(
                 model=turn.handle.model,
-                system=render_system(agent.system, memory.blocks),
-                messages=[*history, *pending],
+                system=system + window_note(window.dropped) if window.dropped else system,
+                messages=window.messages,
                 tools=tools,
                 tool_choice="required" if sends_message and tools else "auto",
                 max_tokens=agent.llm_config.get("max_tokens"),
