@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     callback_timeout_s: float = Field(default=10.0, gt=0)
     callback_max_attempts: int = Field(default=5, ge=1)
     callback_backoff_base_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles.")
+    callback_secret: str = Field(
+        default="",
+        description="When set, callbacks carry X-Agentbatch-Signature (HMAC-SHA256 of timestamp.body).",
+    )
 
     @field_validator("database_url")
     @classmethod

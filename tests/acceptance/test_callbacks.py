@@ -1,8 +1,17 @@
 """When a batch ends, its callback_url hears about it — retried when it fails, recorded either way."""
 
+import hashlib
+import hmac
+import time
+
+import pytest
 from letta_client import Letta
 
+from agentbatch.emulator.server import EmulatorThread
+from agentbatch.server import ServerThread
+from tests.acceptance.conftest import live_settings
 from tests.acceptance.test_batch_engine import finished
+from tests.support.live import point_sdks_at
 from tests.support.polling import wait_for
 from tests.support.processes import free_port
 from tests.support.receiver import CallbackReceiver
@@ -62,3 +71,23 @@ def test_a_cancelled_batch_calls_back_too(live: Letta) -> None:
         live.batches.cancel(batch.id)
         wait_for(lambda: receiver.received, what="the callback")
     assert receiver.received[0]["status"] == "cancelled"
+
+
+def test_callbacks_are_signed_when_a_secret_is_set(
+    sqlite_url: str, fresh_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_sdks_at(monkeypatch, fresh_emulator)
+    with (
+        ServerThread(live_settings(sqlite_url, callback_secret="s3cret")) as server,
+        CallbackReceiver() as receiver,
+    ):
+        client = Letta(base_url=server.base_url, max_retries=0)
+        _batch(client, receiver.url)
+        wait_for(lambda: receiver.raw, what="the callback")
+
+    headers, body = receiver.raw[0]
+    headers = {name.lower(): value for name, value in headers.items()}
+    timestamp = headers["x-agentbatch-timestamp"]
+    expected = hmac.new(b"s3cret", f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    assert headers["x-agentbatch-signature"] == f"sha256={expected}"
+    assert abs(int(timestamp) - time.time()) < 300

@@ -10,15 +10,17 @@ class CallbackReceiver:
     def __init__(self, statuses: list[int] | None = None) -> None:
         """``statuses`` are answered in turn; once used up, every further POST gets 200."""
         self.received: list[dict[str, Any]] = []
+        self.raw: list[tuple[dict[str, str], bytes]] = []
         self._statuses = list(statuses or [])
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                raw = self.rfile.read(int(self.headers["content-length"]))
                 with receiver._lock:
-                    receiver.received.append(body)
+                    receiver.received.append(json.loads(raw))
+                    receiver.raw.append((dict(self.headers.items()), raw))
                     status = receiver._statuses.pop(0) if receiver._statuses else 200
                 self.send_response(status)
                 self.send_header("content-length", "0")

@@ -3,22 +3,34 @@
 The body is what Letta sends (``job_id``, ``status``, ``completed_at``, ``metadata``) plus
 ``stop_reason`` and ``request_counts``. Each attempt is recorded on the batch (``callback_sent_at``,
 ``callback_status_code``, ``callback_error``). Deliveries run beside everything else with a timeout and a
-bound on how many are in flight, so a slow or dead endpoint delays nothing but its own callback.
+bound on how many are in flight, so a slow or dead endpoint delays nothing but its own callback. With
+``AGENTBATCH_CALLBACK_SECRET`` set, each POST is signed (``signature_headers``).
 """
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 
 from agentbatch.domain.batches import Batch
 from agentbatch.store.callbacks import DueCallback, claim_due_callbacks, record_callback_attempt
 from agentbatch.store.database import Database
 
 log = logging.getLogger(__name__)
+
+
+def signature_headers(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """``X-Agentbatch-Signature: sha256=HMAC(secret, "<timestamp>.<body>")``, so a receiver can check
+    that a callback came from this server and is fresh."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Agentbatch-Timestamp": str(timestamp), "X-Agentbatch-Signature": f"sha256={digest}"}
 
 
 def callback_body(batch: Batch) -> dict[str, Any]:
@@ -50,8 +62,10 @@ class CallbackDispatcher:
         backoff_max_s: float = 300.0,
         poll_s: float = 0.5,
         max_in_flight: int = 32,
+        secret: str = "",
     ) -> None:
         self._db = db
+        self._secret = secret
         self._timeout_s = timeout_s
         self._max_attempts = max_attempts
         self._base = backoff_base_s
@@ -97,7 +111,11 @@ class CallbackDispatcher:
         error: str | None = None
         async with self._slots:
             try:
-                response = await http.post(batch.callback_url, json=callback_body(batch))
+                body = orjson.dumps(callback_body(batch))
+                headers = {"Content-Type": "application/json"}
+                if self._secret:
+                    headers.update(signature_headers(self._secret, body, int(time.time())))
+                response = await http.post(batch.callback_url, content=body, headers=headers)
                 status = response.status_code
                 if not 200 <= status < 300:
                     error = f"callback endpoint answered HTTP {status}"

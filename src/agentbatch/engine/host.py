@@ -76,6 +76,7 @@ class EngineHost:
             timeout_s=settings.callback_timeout_s,
             max_attempts=settings.callback_max_attempts,
             backoff_base_s=settings.callback_backoff_base_s,
+            secret=settings.callback_secret,
         )
         self._tasks: list[asyncio.Task[Any]] = []
 

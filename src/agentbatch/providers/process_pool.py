@@ -29,6 +29,7 @@ class ProviderProcess:
         self._reader_task: asyncio.Task[None] | None = None
         self._pending: dict[int, asyncio.Future[bytes]] = {}
         self._ids = itertools.count(1)
+        self._closing = False
 
     @property
     def alive(self) -> bool:
@@ -43,6 +44,7 @@ class ProviderProcess:
         return len(self._pending)
 
     async def start(self) -> None:
+        self._closing = False
         parent, child = socket.socketpair()
         args = [sys.executable, "-m", "agentbatch.providers.pool_child", str(child.fileno())]
         if self._providers_file is not None:
@@ -85,9 +87,11 @@ class ProviderProcess:
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(ProviderUnavailable("the provider process exited during the call"))
-            log.warning("a provider process stopped; it will be replaced")
+            if not self._closing:
+                log.warning("a provider process stopped; it will be replaced")
 
     async def close(self) -> None:
+        self._closing = True
         if self._writer is not None:
             self._writer.close()
         if self._process is not None and self._process.returncode is None:
