@@ -89,7 +89,7 @@ class TurnCommands:
                     item_id=item_id,
                 )
             if claimed:
-                return await self._run_here(claimed[0].id, claimed)
+                return await self._run_here(claimed[0])
             async with self._db.read() as conn:
                 state = await queue.item_state(conn, item_id)
             if state is not None and state[0].is_terminal:
@@ -101,9 +101,8 @@ class TurnCommands:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX_S)
 
-    async def _run_here(self, item_id: str, claimed: list[ClaimedItem]) -> TurnOutcome:
-        item = claimed[0]
-        contexts = await self._executor.load(claimed)
+    async def _run_here(self, item: ClaimedItem) -> TurnOutcome:
+        contexts = await self._executor.load([item])
         task = asyncio.current_task()
         assert task is not None
         self._leases.track(item.id, None, task)
@@ -113,7 +112,7 @@ class TurnCommands:
             self._leases.untrack(item.id)
             self._signals.notify_work()
         if result is None:
-            return await self._read_back(item_id)
+            return await self._read_back(item.id)
         return TurnOutcome(
             stop=result.stop,
             messages=_generated(result.messages),
