@@ -6,7 +6,6 @@ another worker got there first, the answer is read back from the database when t
 """
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from agentbatch.domain.errors import InvalidRequest, NotFound
@@ -17,6 +16,7 @@ from agentbatch.domain.turns import ClaimedItem
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_execution import TurnExecutor
+from agentbatch.runtime.turn import TurnResult
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
 from agentbatch.store import messages as message_store
@@ -25,15 +25,6 @@ from agentbatch.store.database import Database
 
 _POLL_START_S = 0.02
 _POLL_MAX_S = 0.5
-
-
-@dataclass(slots=True)
-class TurnOutcome:
-    stop: StopReason
-    messages: list[Message] = field(default_factory=list)
-    steps: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
 
 
 class TurnCommands:
@@ -52,7 +43,7 @@ class TurnCommands:
         self._signals = signals
         self._timeout_s = timeout_s
 
-    async def send(self, owner_id: str, agent_id: str, body: dict[str, object]) -> TurnOutcome:
+    async def send(self, owner_id: str, agent_id: str, body: dict[str, object]) -> TurnResult:
         item_id = new_id(IdPrefix.BATCH_ITEM)
         now = datetime.now(UTC)
         async with self._db.write() as conn:
@@ -73,7 +64,7 @@ class TurnCommands:
             raise InvalidRequest(error or "the turn could not start")
         return outcome
 
-    async def _run_or_await(self, item_id: str) -> TurnOutcome:
+    async def _run_or_await(self, item_id: str) -> TurnResult:
         deadline = asyncio.get_running_loop().time() + self._timeout_s
         delay = _POLL_START_S
         while True:
@@ -101,7 +92,7 @@ class TurnCommands:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX_S)
 
-    async def _run_here(self, item: ClaimedItem) -> TurnOutcome:
+    async def _run_here(self, item: ClaimedItem) -> TurnResult:
         contexts = await self._executor.load([item])
         task = asyncio.current_task()
         assert task is not None
@@ -113,20 +104,15 @@ class TurnCommands:
             self._signals.notify_work()
         if result is None:
             return await self._read_back(item.id)
-        return TurnOutcome(
-            stop=result.stop,
-            messages=_generated(result.messages),
-            steps=result.steps,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
-        )
+        result.messages = _generated(result.messages)
+        return result
 
-    async def _read_back(self, item_id: str) -> TurnOutcome:
+    async def _read_back(self, item_id: str) -> TurnResult:
         async with self._db.read() as conn:
             item = await batch_store.get_item(conn, item_id)
             written = await message_store.item_messages(conn, item_id)
         assert item is not None
-        return TurnOutcome(
+        return TurnResult(
             stop=StopReason(item.stop_reason or StopReason.ERROR.value),
             messages=_generated(written),
             steps=item.step_count,
