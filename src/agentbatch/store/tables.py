@@ -134,6 +134,9 @@ batches = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("last_updated_by_id", ID),
+    Column(
+        "dispatch", String(16), nullable=False, server_default="direct", doc="direct | provider_batch | auto"
+    ),
     Index("ix_batches_owner_created", "owner_id", "created_at", "id"),
     Index(
         "ix_batches_unfinished",
@@ -175,6 +178,7 @@ batch_items = Table(
     Column("started_at", UtcDateTime),
     Column("completed_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("custom_id", String(64), doc="The caller's own id for this request, unique in its batch."),
     Index("ix_batch_items_batch_status", "batch_id", "status"),
     Index("ix_batch_items_agent", "agent_id", "seq"),
     Index(
@@ -208,6 +212,7 @@ steps = Table(
     Column("ttft_ns", BigInteger),
     Column("duration_ns", BigInteger),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("lane", String(16), nullable=False, server_default="direct", doc="direct | provider_batch"),
     UniqueConstraint("item_id", "step_no", name="uq_steps_item_step"),
 )
 
