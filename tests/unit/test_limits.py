@@ -54,3 +54,30 @@ async def test_raising_the_limit_lets_waiting_calls_in() -> None:
     assert limit.in_use == 3
     release.set()
     await asyncio.gather(*tasks)
+
+
+async def test_a_waiter_cancelled_just_after_its_wake_up_passes_the_free_slot_on() -> None:
+    """The race behind items held by idle workers: a slot is released with a wake-up for the first
+    waiter, and that waiter is cancelled in the same tick (its turn's lease was lost). The wake-up
+    must reach the next waiter, or that one waits forever beside a free slot."""
+    limit = AdjustableLimit(1)
+    holder = limit.slot()
+    await holder.__aenter__()
+    entered: list[str] = []
+
+    async def call(name: str) -> None:
+        async with limit.slot():
+            entered.append(name)
+
+    first = asyncio.create_task(call("first"))
+    second = asyncio.create_task(call("second"))
+    for _ in range(5):
+        await asyncio.sleep(0)  # both now wait for the slot
+    assert limit.in_use == 1 and entered == []
+
+    await holder.__aexit__(None, None, None)  # frees the slot and wakes `first`, without yielding
+    first.cancel()  # … which is cancelled before it could run
+
+    await asyncio.wait_for(second, timeout=1.0)  # today: TimeoutError, the wake-up was swallowed
+    assert entered == ["second"] and limit.in_use == 0
+    assert first.cancelled()

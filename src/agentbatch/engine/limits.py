@@ -1,5 +1,10 @@
 """A concurrency limit that can change while calls wait: how many provider calls one process may have
-in flight for one model, given the share of the global limit this process holds right now."""
+in flight for one model, given the share of the global limit this process holds right now.
+
+No wake-up is lost: on Python 3.11 a waiter of ``asyncio.Condition`` that is notified and cancelled in
+the same tick swallows the notification, which would leave the next waiter asleep beside a free slot.
+A cancelled waiter therefore passes the wake-up on whenever there is room.
+"""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -26,10 +31,19 @@ class AdjustableLimit:
             self._limit = max(1, limit)
             self._changed.notify_all()
 
+    def _has_room(self) -> bool:
+        return self._in_use < self._limit
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         async with self._changed:
-            await self._changed.wait_for(lambda: self._in_use < self._limit)
+            try:
+                await self._changed.wait_for(self._has_room)
+            except asyncio.CancelledError:
+                # We may have been the one woken for a free slot: hand the wake-up to the next waiter.
+                if self._has_room():
+                    self._changed.notify()
+                raise
             self._in_use += 1
         try:
             yield
