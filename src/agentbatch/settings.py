@@ -50,7 +50,6 @@ class Settings(BaseSettings):
     claim_poll_s: float = Field(default=0.25, gt=0, description="How often an idle worker looks for work.")
     sync_turn_timeout_s: float = Field(default=600.0, gt=0, description="How long a synchronous send waits.")
     lease_seconds: float = Field(default=30.0, gt=0)
-    llm_max_attempts: int = Field(default=6, ge=1)
     llm_backoff_base_s: float = Field(default=0.5, gt=0)
     llm_backoff_max_s: float = Field(default=30.0, gt=0)
     callback_timeout_s: float = Field(default=10.0, gt=0)
@@ -59,6 +58,25 @@ class Settings(BaseSettings):
     callback_secret: str = Field(
         default="",
         description="When set, callbacks carry X-Agentbatch-Signature (HMAC-SHA256 of timestamp.body).",
+    )
+
+    # Liveness: no item held without a turn, outages ridden through (docs/architecture.md, invariants)
+    llm_retry_budget_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long one model call keeps retrying transient failures (5xx, 429, refused "
+        "connections, timeouts) before its turn ends with llm_api_error; 0: no retry.",
+    )
+    turn_deadline_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Longest a turn may run; past it the turn is cancelled and handled as a failure.",
+    )
+    turn_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Claims an item gets: a turn that fails (an unexpected error, a refused commit, its "
+        "deadline) returns its item to the queue until then, after that the item errors with the reason.",
     )
 
     @field_validator("database_url")

@@ -47,7 +47,7 @@ def live_settings(database_url: str, **overrides: object) -> Settings:
     """Quick backoffs and short timeouts, so failure paths are exercised in milliseconds."""
     values: dict[str, object] = {
         "database_url": database_url,
-        "llm_max_attempts": 3,
+        "llm_retry_budget_s": 0.3,
         "llm_backoff_base_s": 0.01,
         "llm_backoff_max_s": 0.05,
         "tool_timeout_s": 3.0,

@@ -41,7 +41,7 @@ class EngineHost:
         self.gateway = EngineGateway(
             self.registry,
             concurrency=settings.model_concurrency,
-            max_attempts=settings.llm_max_attempts,
+            retry_budget_s=settings.llm_retry_budget_s,
             backoff_base_s=settings.llm_backoff_base_s,
             backoff_max_s=settings.llm_backoff_max_s,
         )
@@ -50,7 +50,13 @@ class EngineHost:
         )
         self.committer = GroupCommitter(db)
         self.executor = TurnExecutor(
-            db, TurnRunner(self.gateway, sandbox), self.committer, self.catalog, settings.default_max_steps
+            db,
+            TurnRunner(self.gateway, sandbox),
+            self.committer,
+            self.catalog,
+            settings.default_max_steps,
+            deadline_s=settings.turn_deadline_s,
+            max_attempts=settings.turn_max_attempts,
         )
         self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
         self.agents = AgentCommands(db, self.catalog)

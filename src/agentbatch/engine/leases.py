@@ -1,5 +1,7 @@
-"""This process's leases: renewed on a timer while their turns run; a turn whose item was taken away
-(cancelled, expired, or reclaimed after a stall) is stopped at once."""
+"""This process's leases: renewed on a timer for exactly the items a live turn holds (a turn registers
+its item with ``track`` and removes it with ``untrack`` when it ends, however it ends); an item of this
+worker without a live turn is not renewed, so its lease expires and the sweep hands it on. A turn whose
+item was taken away (cancelled, expired, its agent deleted, reclaimed after a stall) is stopped at once."""
 
 import asyncio
 import logging
@@ -48,12 +50,14 @@ class LeaseKeeper:
 
     async def renew(self) -> None:
         now = datetime.now(UTC)
+        held = {item_id: task for item_id, (_, task) in self._held.items()}
         async with self._db.write() as conn:
-            still_held = await queue.renew_leases(conn, self.worker_id, self.lease_until(now))
+            still_held = await queue.renew_leases(conn, self.worker_id, held, self.lease_until(now))
             await queue.worker_heartbeat(conn, self.worker_id, now)
-        for item_id, (_, task) in list(self._held.items()):
-            if item_id not in still_held:
-                task.cancel()
+        for item_id, task in held.items():
+            current = self._held.get(item_id)
+            if item_id not in still_held and current is not None and current[1] is task:
+                task.cancel()  # its item was taken away (not one claimed again since the snapshot)
 
     async def watch_ended_batches(self, interval_s: float = 1.0) -> None:
         """Across processes, a cancel is seen here within about a second."""

@@ -79,8 +79,8 @@ class TurnCommands:
                     now=now,
                     item_id=item_id,
                 )
-            if claimed:
-                return await self._run_here(claimed[0])
+            if claimed and (result := await self._run_here(claimed[0])) is not None:
+                return result
             async with self._db.read() as conn:
                 state = await queue.item_state(conn, item_id)
             if state is not None and state[0].is_terminal:
@@ -92,18 +92,24 @@ class TurnCommands:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX_S)
 
-    async def _run_here(self, item: ClaimedItem) -> TurnResult:
-        contexts = await self._executor.load([item])
+    async def _run_here(self, item: ClaimedItem) -> TurnResult | None:
+        """The turn's result, or None when it did not end the item (a failed turn handed it back to
+        the queue to be tried again, or it is being taken away): the caller then looks again."""
         task = asyncio.current_task()
         assert task is not None
         self._leases.track(item.id, None, task)
         try:
+            try:
+                contexts = await self._executor.load([item])
+            except Exception as error:
+                await self._executor.release_failed(item, f"its turn could not start: {error}")
+                return None
             result = await self._executor.execute(item, contexts[item.id])
         finally:
             self._leases.untrack(item.id)
             self._signals.notify_work()
         if result is None:
-            return await self._read_back(item.id)
+            return None
         result.messages = _generated(result.messages)
         return result
 

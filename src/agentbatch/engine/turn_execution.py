@@ -1,7 +1,14 @@
-"""Running claimed items' turns: their context loaded in bulk, the runtime driven, the end recorded."""
+"""Running claimed items' turns: their context loaded in bulk, the runtime driven, the end recorded.
 
+No item is held without a turn: every turn runs under a deadline, and a turn that fails (an unexpected
+exception, a refused commit, its deadline passed) gives its item back at once — to the queue while it
+has attempts left, else errored with the reason — instead of holding it until its worker stops.
+"""
+
+import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from agentbatch.domain.agents import Agent
 from agentbatch.domain.messages import Message
@@ -16,6 +23,7 @@ from agentbatch.runtime.turn import TurnInput, TurnResult, TurnRunner
 from agentbatch.store import agents as agent_store
 from agentbatch.store import messages as message_store
 from agentbatch.store.database import Database
+from agentbatch.store.steps import settle_failed_turn
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +42,18 @@ class TurnExecutor:
         committer: GroupCommitter,
         catalog: ProviderCatalog,
         default_max_steps: int,
+        *,
+        deadline_s: float = 3600.0,
+        max_attempts: int = 3,
     ) -> None:
         self._db = db
         self._runner = runner
         self._committer = committer
         self._catalog = catalog
         self._default_max_steps = default_max_steps
+        self._deadline_s = deadline_s
+        self._max_attempts = max_attempts
+        self.failed_turns = 0
 
     async def load(self, items: list[ClaimedItem]) -> dict[str, TurnContext]:
         """Agents (with blocks and tools) and histories for a group of items: a handful of queries."""
@@ -56,17 +70,38 @@ class TurnExecutor:
         }
 
     async def execute(self, item: ClaimedItem, context: TurnContext) -> TurnResult | None:
-        """Run the item's turn to its end; None if the turn was taken away (cancelled, lease lost)."""
+        """Run the item's turn to its end; None if the turn did not end it: taken away (cancelled, lease
+        lost), or failed and handed back (see ``release_failed``)."""
         sink = GroupSink(self._committer, item)
         try:
-            turn = self._turn_input(item, context)
-            return await self._runner.run(turn, sink)
+            async with asyncio.timeout(self._deadline_s):
+                turn = self._turn_input(item, context)
+                return await self._runner.run(turn, sink)
         except TurnAborted:
             return None
         except TurnRejected as rejected:
             return await self._fail(item, sink, str(rejected))
         except ValueError as invalid:  # e.g. an agent whose model handle no longer parses
             return await self._fail(item, sink, str(invalid))
+        except TimeoutError:
+            await self.release_failed(item, f"the turn ran past its deadline of {self._deadline_s:g} s")
+            return None
+        except Exception as error:
+            log.exception("turn of item %s failed", item.id)
+            await self.release_failed(item, f"the turn failed: {type(error).__name__}: {error}")
+            return None
+
+    async def release_failed(self, item: ClaimedItem, error: str) -> None:
+        """Give up the item of a turn that failed: retried while it has attempts left, else errored."""
+        self.failed_turns += 1
+        try:
+            async with self._db.write() as conn:
+                outcome = await settle_failed_turn(conn, item, error, self._max_attempts, datetime.now(UTC))
+        except Exception:
+            log.exception("could not hand back item %s; its lease will expire and it will run again", item.id)
+            return
+        if outcome is not None:
+            log.warning("item %s: %s; now %s", item.id, error, outcome.value)
 
     def _turn_input(self, item: ClaimedItem, context: TurnContext) -> TurnInput:
         if context.agent is None:

@@ -155,9 +155,10 @@ class Worker:
     async def _start(self, claimed: list[ClaimedItem]) -> None:
         try:
             contexts = await self._executor.load(claimed)
-        except Exception:
-            log.exception("could not load the claimed turns; their leases will expire and they will rerun")
+        except Exception as error:
+            log.exception("could not load the claimed turns; handing them back")
             for item in claimed:
+                await self._executor.release_failed(item, f"its turn could not start: {error}")
                 self._running[item.model] -= 1
             return
         for item in claimed:
@@ -169,8 +170,8 @@ class Worker:
             await self._executor.execute(item, context)
         except asyncio.CancelledError:
             pass  # cancelled batch or lost lease: the fence already keeps anything further from being written
-        except Exception:
-            log.exception("turn of item %s failed; its lease will expire and it will run again", item.id)
+        except Exception:  # the executor hands failed turns back; this is a last resort
+            log.exception("turn of item %s failed; its lease is no longer renewed and will expire", item.id)
         finally:
             self._running[item.model] -= 1
             self._leases.untrack(item.id)

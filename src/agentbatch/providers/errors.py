@@ -1,10 +1,15 @@
 """Provider failures, mapped from each SDK's exceptions at the border; the engine reads only these.
 
 ProviderError
-├── RateLimited          429: slow down (``retry_after`` seconds when the provider said)
-├── ProviderUnavailable  5xx, 529, timeouts, connection errors: transient, retry with backoff
-├── ProviderRejected     other 4xx: the request itself is wrong or not allowed; do not retry
-└── InvalidResponse      the provider answered, but not with something a step can use
+├── RateLimited              429: slow down (``retry_after`` seconds when the provider said)
+├── ProviderUnavailable      5xx, 529: transient, retry with backoff
+│   ├── ProviderUnreachable  no connection: refused, reset, dropped, name not resolved
+│   └── ProviderTimedOut     no answer in time
+├── ProviderRejected         other 4xx: the request itself is wrong or not allowed; do not retry
+└── InvalidResponse          the provider answered, but not with something a step can use
+
+``pauses_provider``: the failure says the provider as a whole is down or overloaded (429, unreachable,
+timed out), not that one request was unlucky; the engine then holds every call to it for a while.
 """
 
 from collections.abc import Iterator
@@ -17,6 +22,7 @@ import orjson
 
 class ProviderError(Exception):
     retryable = False
+    pauses_provider = False
 
     def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -26,10 +32,19 @@ class ProviderError(Exception):
 
 class RateLimited(ProviderError):
     retryable = True
+    pauses_provider = True
 
 
 class ProviderUnavailable(ProviderError):
     retryable = True
+
+
+class ProviderUnreachable(ProviderUnavailable):
+    pauses_provider = True
+
+
+class ProviderTimedOut(ProviderUnavailable):
+    pauses_provider = True
 
 
 class ProviderRejected(ProviderError):
@@ -93,6 +108,31 @@ def mapped_errors(sdk: SdkExceptions) -> Iterator[None]:
             raise ProviderUnavailable(str(error), status=status, retry_after=retry_after) from error
         raise ProviderRejected(str(error), status=status) from error
     except sdk.transport as error:
-        raise ProviderUnavailable(f"{type(error).__name__}: {error}") from error
+        raise transport_failure(error) from error
     except sdk.base as error:
         raise ProviderError(str(error)) from error
+
+
+def transport_failure(error: BaseException) -> ProviderUnavailable:
+    """Name a failure below HTTP by its root cause. The SDKs' aiohttp bridge reports a refused
+    connection as a connect *timeout* ("Request timed out."), so the chain of causes is read instead."""
+    causes = list(_causes(error))
+    root = causes[-1]
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return ProviderUnreachable(f"connection refused by the provider ({cause})")
+    for cause in causes:
+        if isinstance(cause, ConnectionError):
+            return ProviderUnreachable(f"connection to the provider failed: {type(cause).__name__}: {cause}")
+    if any(isinstance(cause, TimeoutError) or "Timeout" in type(cause).__name__ for cause in causes):
+        return ProviderTimedOut(f"the provider did not answer in time: {type(root).__name__}: {root}")
+    return ProviderUnreachable(f"connection to the provider failed: {type(root).__name__}: {root}")
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

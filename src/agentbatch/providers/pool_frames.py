@@ -11,14 +11,24 @@ from agentbatch.providers.errors import (
     InvalidResponse,
     ProviderError,
     ProviderRejected,
+    ProviderTimedOut,
     ProviderUnavailable,
+    ProviderUnreachable,
     RateLimited,
 )
 
 _PREFIX = struct.Struct("!II")
 _ERRORS: dict[str, type[ProviderError]] = {
     cls.__name__: cls
-    for cls in (ProviderError, RateLimited, ProviderUnavailable, ProviderRejected, InvalidResponse)
+    for cls in (
+        ProviderError,
+        RateLimited,
+        ProviderUnavailable,
+        ProviderUnreachable,
+        ProviderTimedOut,
+        ProviderRejected,
+        InvalidResponse,
+    )
 }
 
 

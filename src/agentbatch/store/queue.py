@@ -193,15 +193,55 @@ async def _mark_batches_running(conn: AsyncConnection, claimed: Sequence[Claimed
             item.batch_created_at = created.get(item.batch_id)
 
 
-async def renew_leases(conn: AsyncConnection, worker_id: str, lease_until: datetime) -> set[str]:
-    """Extend this worker's leases; returns the items it still holds (the rest were taken away)."""
-    rows = await conn.execute(
+async def renew_leases(
+    conn: AsyncConnection, worker_id: str, item_ids: Iterable[str], lease_until: datetime
+) -> set[str]:
+    """Extend the leases of the named items — those a live turn of this worker holds — and return the
+    ones it still holds (the rest were taken away). Items of this worker without a live turn are not
+    renewed: their leases expire and the sweep hands them to someone else."""
+    ids = list(set(item_ids))
+    held: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        rows = await conn.execute(
+            update(batch_items)
+            .where(
+                batch_items.c.id.in_(ids[start : start + _CHUNK]),
+                batch_items.c.lease_owner == worker_id,
+                batch_items.c.status == ItemStatus.RUNNING.value,
+            )
+            .values(lease_expires_at=lease_until)
+            .returning(batch_items.c.id)
+        )
+        held.update(row.id for row in rows)
+    return held
+
+
+async def release_item(conn: AsyncConnection, item_id: str, worker_id: str, error: str) -> bool:
+    """Hand an item this worker holds back to the queue now (it stays its agent's head), noting why
+    its last attempt ended in ``error``; False if the worker no longer held it."""
+    result = await conn.execute(
         update(batch_items)
-        .where(batch_items.c.lease_owner == worker_id, batch_items.c.status == ItemStatus.RUNNING.value)
-        .values(lease_expires_at=lease_until)
-        .returning(batch_items.c.id)
+        .where(
+            batch_items.c.id == item_id,
+            batch_items.c.lease_owner == worker_id,
+            batch_items.c.status == ItemStatus.RUNNING.value,
+        )
+        .values(status=ItemStatus.PENDING.value, lease_owner=None, lease_expires_at=None, error=error)
     )
-    return {row.id for row in rows}
+    return bool(result.rowcount)
+
+
+async def held_item_attempts(conn: AsyncConnection, item_id: str, worker_id: str) -> int | None:
+    """How many times the item was claimed, if this worker still holds it (locked on PostgreSQL)."""
+    query = select(batch_items.c.attempts).where(
+        batch_items.c.id == item_id,
+        batch_items.c.lease_owner == worker_id,
+        batch_items.c.status == ItemStatus.RUNNING.value,
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    attempts = await conn.scalar(query)
+    return int(attempts) if attempts is not None else None
 
 
 async def release_expired_leases(conn: AsyncConnection, now: datetime) -> int:

@@ -19,6 +19,7 @@ from agentbatch.domain.states import (
     UNFINISHED_ITEM_STATUSES,
     BatchStatus,
     ItemStatus,
+    StopReason,
 )
 from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.store import queue
@@ -235,3 +236,21 @@ async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], 
         if await end_batch(conn, batch, BatchStatus.COMPLETED, now, None):
             completed.append(row.id)
     return completed
+
+
+async def settle_failed_turn(
+    conn: AsyncConnection, item: ClaimedItem, error: str, max_attempts: int, now: datetime
+) -> ItemStatus | None:
+    """A turn that failed (an unexpected exception, a refused commit, its deadline passed) gives its item
+    up: back to the queue while it has attempts left (claims count), else errored with the reason.
+    None if this worker no longer held the item (it ended or was taken away meanwhile)."""
+    await queue.lock_agents(conn, [item.agent_id])
+    attempts = await queue.held_item_attempts(conn, item.id, item.lease_owner)
+    if attempts is None:
+        return None
+    if attempts < max_attempts:
+        await queue.release_item(conn, item.id, item.lease_owner, error)
+        return ItemStatus.PENDING
+    reason = f"{error} (gave up after {attempts} attempts)"
+    await apply_commits(conn, [(item, Commit(None, [], [], StopReason.ERROR, reason))], now)
+    return ItemStatus.ERRORED
