@@ -11,8 +11,10 @@ from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.runtime.base_tools import base_tool_names
 from agentbatch.runtime.tool_schema import ToolSourceError, schema_from_source, tool_name
 from agentbatch.store import agents as agent_store
+from agentbatch.store import queue
 from agentbatch.store import tools as tool_store
 from agentbatch.store.database import Connection, Database
+from agentbatch.store.steps import complete_finished_batches
 
 DEFAULT_SYSTEM = {
     AgentType.LETTA_V1: (
@@ -89,9 +91,17 @@ class AgentCommands:
         return agent
 
     async def delete_agent(self, owner_id: str, agent_id: str) -> None:
+        """Delete an agent and, in the same transaction, cancel its unfinished work (batch items and
+        synchronous sends); a batch left with nothing unfinished ends, and its callback becomes due."""
+        now = datetime.now(UTC)
         async with self._db.write() as conn:
-            if not await agent_store.delete_agent(conn, owner_id, agent_id):
+            if not await agent_store.lock_agent(conn, owner_id, agent_id):
                 raise NotFound(f"Agent {agent_id} not found")
+            batch_ids = await queue.cancel_items_of_agent(
+                conn, agent_id, f"agent {agent_id} was deleted", now
+            )
+            await agent_store.delete_agent(conn, owner_id, agent_id)
+            await complete_finished_batches(conn, batch_ids, now)
 
     async def create_tool(self, owner_id: str, tool: Tool) -> Tool:
         """Register a custom tool; its schema is read from the source unless one is given."""

@@ -117,7 +117,9 @@ class EngineGateway:
             raise self._gave_up(last, attempts) from last
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
-    async def _call_once(self, handle: ModelHandle, request: ModelRequest, attempts: _Attempts) -> ModelResponse:
+    async def _call_once(
+        self, handle: ModelHandle, request: ModelRequest, attempts: _Attempts
+    ) -> ModelResponse:
         limit = self._slots.get(str(handle))
         if limit is None:
             limit = self._slots[str(handle)] = AdjustableLimit(share_of(self._concurrency, self._processes))

@@ -118,6 +118,15 @@ async def list_agents(
     return [by_id[row.id] for row in rows]
 
 
+async def lock_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> bool:
+    """Lock the owner's agent row for a change that spans its items (PostgreSQL; SQLite has one
+    writer); False if the owner has no such agent. Agents are locked before items, as commits do."""
+    query = select(agents.c.id).where(agents.c.id == agent_id, agents.c.owner_id == owner_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await conn.execute(query)).first() is not None
+
+
 async def delete_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> bool:
     result = await conn.execute(delete(agents).where(agents.c.id == agent_id, agents.c.owner_id == owner_id))
     return bool(result.rowcount)

@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import JSON, Boolean, Table
+from sqlalchemy import JSON, Boolean, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.store.column_types import UtcDateTime
+from agentbatch.store.nul_safety import dumps_json, scrub_text
 
 Encoder = Callable[[Any], Any]
 
@@ -27,7 +27,11 @@ def _sqlite_time(value: datetime | None) -> str | None:
 
 
 def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    return None if value is None else dumps_json(value)
+
+
+def _text(value: Any) -> Any:
+    return scrub_text(value) if isinstance(value, str) else value
 
 
 def _sqlite_bool(value: bool | None) -> int | None:
@@ -45,6 +49,8 @@ def _encoder(column_type: Any, sqlite: bool) -> Encoder:
         return _json_text
     if isinstance(column_type, Boolean) and sqlite:
         return _sqlite_bool
+    if isinstance(column_type, String):  # Text too: no NUL reaches the database (nul_safety)
+        return _text
     return _same
 
 

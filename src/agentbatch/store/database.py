@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from agentbatch.store.nul_safety import dumps_json, scrub_parameters
+
 Connection = AsyncConnection
 """What store functions take: one connection inside one transaction."""
 
@@ -32,21 +34,18 @@ def async_url(url: str) -> str:
     return url
 
 
-def _json_dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        options: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+        options: dict[str, Any] = {"json_serializer": dumps_json, "json_deserializer": orjson.loads}
         if not self.is_sqlite:
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        _scrub_nul_characters(self.engine)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -68,6 +67,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _scrub_nul_characters(engine: AsyncEngine) -> None:
+    """No NUL reaches a TEXT column (see ``nul_safety``)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute", retval=True)
+    def _scrub(
+        _conn: SyncConnection, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool
+    ) -> tuple[str, Any]:
+        return statement, scrub_parameters(parameters, many)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

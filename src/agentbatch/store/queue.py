@@ -17,6 +17,7 @@ from agentbatch.domain.states import (
     UNFINISHED_ITEM_STATUSES,
     BatchStatus,
     ItemStatus,
+    StopReason,
 )
 from agentbatch.domain.turns import ClaimedItem
 from agentbatch.store.bulk import bulk_insert
@@ -104,6 +105,27 @@ async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) ->
         .group_by(batch_items.c.agent_id)
     )
     await conn.execute(update(batch_items).where(batch_items.c.seq.in_(heads)).values(ready=True))
+
+
+async def cancel_items_of_agent(conn: AsyncConnection, agent_id: str, reason: str, now: datetime) -> set[str]:
+    """Cancel every unfinished item (batch or synchronous) of an agent about to be deleted, in the
+    deleting transaction; returns the batches they belong to. A turn still running for one of them is
+    fenced off: its next commit finds the item cancelled and writes nothing."""
+    rows = await conn.execute(
+        update(batch_items)
+        .where(batch_items.c.agent_id == agent_id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES))
+        .values(
+            status=ItemStatus.CANCELLED.value,
+            stop_reason=StopReason.CANCELLED.value,
+            error=reason,
+            ready=False,
+            lease_owner=None,
+            lease_expires_at=None,
+            completed_at=now,
+        )
+        .returning(batch_items.c.batch_id)
+    )
+    return {row.batch_id for row in rows if row.batch_id is not None}
 
 
 async def claimable_models(conn: AsyncConnection) -> list[str]:

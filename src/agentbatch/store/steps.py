@@ -42,8 +42,9 @@ async def apply_commits(
     conn: AsyncConnection, commits: Sequence[tuple[ClaimedItem, Commit]], now: datetime
 ) -> list[bool]:
     """Write every acceptable commit; returns, per commit, whether it was written."""
-    ending_agents = {item.agent_id for item, commit in commits if commit.stop is not None}
-    await queue.lock_agents(conn, ending_agents)
+    # Agents' rows before items' rows, as every transaction touching both does: a turn's end promotes
+    # the agent's next item, and a commit racing the agent's deletion must wait for it, then be fenced.
+    await queue.lock_agents(conn, {item.agent_id for item, _ in commits})
     current = await _fence(conn, [item.id for item, _ in commits])
     accepted = _accept(commits, current)
     chosen = [pair for pair, ok in zip(commits, accepted, strict=True) if ok]
