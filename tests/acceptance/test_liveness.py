@@ -158,7 +158,10 @@ def test_a_turn_past_its_deadline_is_cancelled_and_handled_as_a_failure(start_se
 
     assert finished(client, batch.id, timeout=20).status == "completed"
     found = items(client, batch.id)
-    assert [(i["status"], i["stop_reason"]) for i in found] == [("errored", "error"), ("succeeded", "end_turn")]
+    assert [(i["status"], i["stop_reason"]) for i in found] == [
+        ("errored", "error"),
+        ("succeeded", "end_turn"),
+    ]
     assert "deadline of 0.5 s" in found[0]["error"] and "gave up after 2 attempts" in found[0]["error"]
 
 
