@@ -1,5 +1,7 @@
 """Bad input gets a clear 4xx naming the problem, and nothing half-written stays behind."""
 
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -215,3 +217,36 @@ def test_text_outside_the_basic_plane_is_accepted_as_a_surrogate_pair_or_as_utf8
     assert escaped.status_code == 200 and raw.status_code == 200
     assert client.agents.retrieve(escaped.json()["id"]).name == "smile \U0001f600"
     assert client.agents.retrieve(raw.json()["id"]).name == "smile \U0001f600 ü"
+
+
+@pytest.fixture
+def short_read_timeout_server(sqlite_url: str) -> Iterator[ServerThread]:
+    settings = Settings(
+        database_url=sqlite_url, body_read_timeout_s=0.5, run_worker=False, provider_processes=0
+    )
+    with ServerThread(settings) as running:
+        yield running
+
+
+def test_a_body_shorter_than_its_content_length_gets_408_and_a_closed_connection(
+    short_read_timeout_server: ServerThread,
+) -> None:
+    host, port = short_read_timeout_server.base_url.removeprefix("http://").split(":")
+    partial = b'{"model": "openai/gpt-4o-mini", "na'
+    head = (
+        "POST /v1/agents/ HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(partial) + 100}\r\n\r\n"
+    ).encode()
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(head + partial)
+        answer = b""
+        while chunk := conn.recv(65536):  # returns b"" once the server closes the connection
+            answer += chunk
+    waited = time.monotonic() - started
+
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b"did not arrive within 0.5 s" in answer
+    assert 0.4 < waited < 5
+    client = Letta(base_url=short_read_timeout_server.base_url, max_retries=0)
+    assert list(client.agents.list()) == []

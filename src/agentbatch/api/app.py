@@ -29,5 +29,9 @@ def create_app(services: ApiServices, lifespan: Lifespan | None = None) -> FastA
     install_validation_error_rendering(app)
     for module in (health, agents, tools, batches):
         app.include_router(module.router)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=services.settings.max_body_bytes,
+        read_timeout_s=services.settings.body_read_timeout_s,
+    )
     return app
