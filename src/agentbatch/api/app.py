@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import Depends, FastAPI
 
 from agentbatch import __version__
+from agentbatch.api.auth import KeyRing
 from agentbatch.api.body_limit import BodyLimitMiddleware
 from agentbatch.api.errors import install_error_handlers
 from agentbatch.api.routes import agents, batches, health, tools
@@ -25,6 +26,7 @@ def create_app(services: ApiServices, lifespan: Lifespan | None = None) -> FastA
         dependencies=[Depends(reject_unstorable_input)],
     )
     app.state.services = services
+    app.state.key_ring = KeyRing(services.db, services.settings.api_key_list)
     install_error_handlers(app)
     install_validation_error_rendering(app)
     for module in (health, agents, tools, batches):
