@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 from agentbatch import __version__
 from agentbatch.api.auth import KeyRing
 from agentbatch.api.body_limit import BodyLimitMiddleware
-from agentbatch.api.errors import install_error_handlers
+from agentbatch.api.errors import DOCUMENTED_ERRORS, install_error_handlers
 from agentbatch.api.routes import agents, batches, health, tools
 from agentbatch.api.services import ApiServices
 from agentbatch.api.storable_input import install_validation_error_rendering, reject_unstorable_input
@@ -30,7 +30,7 @@ def create_app(services: ApiServices, lifespan: Lifespan | None = None) -> FastA
     install_error_handlers(app)
     install_validation_error_rendering(app)
     for module in (health, agents, tools, batches):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=DOCUMENTED_ERRORS)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=services.settings.max_body_bytes,

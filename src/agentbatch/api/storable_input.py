@@ -21,8 +21,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -143,11 +145,32 @@ def _wants_json(request: Request) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
+_declared_query: dict[int, frozenset[str]] = {}
+
+
+def _query_names(request: Request) -> frozenset[str]:
+    """The query parameters the matched route declares (undeclared ones are never read, so never stored)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return frozenset()
+    names = _declared_query.get(id(route))
+    if names is None:
+        found: set[str] = set()
+        pending: list[Dependant] = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            found.update(field.alias for field in dependant.query_params)
+            pending.extend(dependant.dependencies)
+        names = _declared_query[id(route)] = frozenset(found)
+    return names
+
+
 async def reject_unstorable_input(request: Request) -> None:
     """The application-wide dependency: query values and the JSON body, checked before any route runs."""
     errors: list[dict[str, Any]] = []
+    declared = _query_names(request)
     for name, value in request.query_params.multi_items():
-        if (problem := _string_problem(value)) is not None:
+        if name in declared and (problem := _string_problem(value)) is not None:
             errors.append({"type": "unstorable_value", "loc": ["query", name], "msg": problem})
     if request.method in _BODY_METHODS and _wants_json(request) and (raw := await request.body()):
         try:
