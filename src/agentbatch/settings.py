@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         description="Comma-separated bearer keys. Empty: the server is open, as Letta's local server is.",
     )
     max_body_bytes: int = Field(default=256 * MIB, description="Largest request body accepted.")
+    body_read_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait for the next part of a request body; a client that stalls mid-body gets "
+        "408 and its connection closed.",
+    )
     run_worker: bool = Field(default=True, description="Run the batch worker inside `serve`.")
 
     # Agent turns

@@ -1,13 +1,18 @@
-"""Reject request bodies over the limit with 413, whether announced by Content-Length or streamed."""
+"""Guard the reading of request bodies: over the size limit is 413 (announced by Content-Length or
+streamed), and a client that stops sending mid-body gets 408 and a closed connection after the read
+timeout instead of holding its connection (and a server task) forever."""
+
+import asyncio
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout_s: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout_s = read_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -15,21 +20,32 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+            await _reject(send, 413, f"request body is larger than the limit of {self.max_bytes} bytes")
             return
         received = 0
+        body_done = False
         rejected = False
 
-        async def limited_receive() -> Message:
-            nonlocal received, rejected
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes and not rejected:
-                    # Answer now and tell the app the client left, so it stops reading and stores nothing.
-                    rejected = True
-                    await self._reject(send)
-                    return {"type": "http.disconnect"}
+        async def guarded_receive() -> Message:
+            nonlocal received, rejected, body_done
+            if body_done or rejected:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout_s)
+            except TimeoutError:
+                # Answer now and tell the app the client left, so it stops reading and stores nothing.
+                rejected = True
+                detail = f"the request body did not arrive within {self.read_timeout_s:g} s"
+                await _reject(send, 408, detail)
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request":
+                return message
+            body_done = not message.get("more_body", False)
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                rejected = True
+                await _reject(send, 413, f"request body is larger than the limit of {self.max_bytes} bytes")
+                return {"type": "http.disconnect"}
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -37,23 +53,24 @@ class BodyLimitMiddleware:
                 await send(message)
 
         try:
-            await self.app(scope, limited_receive, guarded_send)
+            await self.app(scope, guarded_receive, guarded_send)
         except Exception:
             if not rejected:
                 raise
 
-    async def _reject(self, send: Send) -> None:
-        body = orjson.dumps(
-            {"detail": f"request body is larger than the limit of {self.max_bytes} bytes; nothing was stored"}
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+async def _reject(send: Send, status: int, detail: str) -> None:
+    body = orjson.dumps({"detail": f"{detail}; nothing was stored"})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                # The rest of the body may still be on its way: close rather than read it as a request.
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,13 +1,15 @@
-"""``agentbatch``: serve the API, run the emulator, run the demo."""
+"""``agentbatch``: serve the API, run the emulator, run the demo, manage API keys."""
 
 import logging
 from pathlib import Path
 
 import typer
 
+from agentbatch.cli.keys import keys_app
 from agentbatch.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.add_typer(keys_app, name="keys")
 
 
 @app.callback()

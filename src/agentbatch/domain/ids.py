@@ -11,6 +11,7 @@ from enum import StrEnum
 
 class IdPrefix(StrEnum):
     AGENT = "agent"
+    API_KEY = "key"
     BATCH = "job"
     BATCH_ITEM = "batch_item"
     BLOCK = "block"

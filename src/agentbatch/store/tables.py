@@ -257,3 +257,16 @@ workers = Table(
     Column("started_at", UtcDateTime, nullable=False),
     Column("heartbeat_at", UtcDateTime, nullable=False),
 )
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, nullable=False, doc="The owner id of everything made with this key."),
+    Column("name", String(255)),
+    Column("key_digest", String(64), nullable=False, doc="SHA-256 of the key, hex; the key is never stored."),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    UniqueConstraint("key_digest", name="uq_api_keys_key_digest"),
+    Index("ix_api_keys_tenant", "tenant_id"),
+)

@@ -1,9 +1,10 @@
 """``POST /v1/agents/`` and ``POST /v1/tools/``."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agentbatch.api.schemas.llm_config import INT32_MAX, LlmConfigIn
 from agentbatch.domain.agents import AgentType, Tool, ToolType
 from agentbatch.engine.agent_commands import NewAgent, NewBlock
 
@@ -30,7 +31,7 @@ class BlockIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     label: str = Field(min_length=1, max_length=255)
     value: str
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=1, le=INT32_MAX)
     description: str | None = None
     read_only: bool = False
     metadata: dict[str, Any] | None = None
@@ -44,17 +45,23 @@ class CreateAgentIn(BaseModel):
     agent_type: AgentType = AgentType.LETTA_V1
     system: str | None = None
     description: str | None = None
-    model: str | None = None
-    llm_config: dict[str, Any] | None = None
-    embedding: str | None = None
+    model: str | None = Field(default=None, max_length=255)
+    llm_config: LlmConfigIn | None = None
+    embedding: str | None = Field(default=None, max_length=255)
     embedding_config: dict[str, Any] | None = None
     memory_blocks: list[BlockIn] | None = None
     tools: list[str] | None = None
     tool_ids: list[str] | None = None
     include_base_tools: bool = True
-    tags: list[str] | None = None
+    tags: list[Annotated[str, Field(max_length=255)]] | None = None
     metadata: dict[str, Any] | None = None
     tool_rules: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _names_a_model(self) -> "CreateAgentIn":
+        if self.model is None and self.llm_config is not None and self.llm_config.model is None:
+            raise ValueError("give `model` (a handle such as 'openai/gpt-4o-mini') or `llm_config.model`")
+        return self
 
     def to_new_agent(self) -> NewAgent:
         options = self.model_dump(mode="json", exclude=_MODELLED, exclude_none=True)
@@ -64,7 +71,7 @@ class CreateAgentIn(BaseModel):
             system=self.system,
             description=self.description,
             model=self.model,
-            llm_config=self.llm_config,
+            llm_config=self.llm_config.given() if self.llm_config is not None else None,
             embedding=self.embedding,
             embedding_config=self.embedding_config,
             memory_blocks=[
@@ -99,8 +106,17 @@ class CreateToolIn(BaseModel):
     )
     description: str | None = None
     tags: list[str] | None = None
-    source_type: str = "python"
-    return_char_limit: int = Field(default=50_000, ge=1)
+    source_type: str = Field(default="python", max_length=32)
+    return_char_limit: int = Field(default=50_000, ge=1, le=INT32_MAX)
+
+    @model_validator(mode="after")
+    def _storable_name(self) -> "CreateToolIn":
+        name = (self.json_schema or {}).get("name")
+        if name is not None and not (isinstance(name, str) and 0 < len(name) <= 255):
+            raise ValueError("json_schema.name must be a string of 1 to 255 characters")
+        if not isinstance((self.json_schema or {}).get("description", ""), str):
+            raise ValueError("json_schema.description must be a string")
+        return self
 
     def to_tool(self) -> Tool:
         """The tool as given; the engine fills in the name and, if absent, the schema from the source."""
