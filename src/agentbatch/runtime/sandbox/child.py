@@ -6,8 +6,9 @@ with a scrubbed environment, and what it can import is exactly what the tool cou
 The protocol with the parent (``process.py`` starts it, ``protocol.py`` reads its report):
 
 * ``SETTINGS`` (argv): a JSON object with ``result_fd``, ``memory_bytes``, ``cpu_seconds``,
-  ``open_files``, ``file_bytes`` and ``max_value_bytes``. The limits are applied first, before the
-  request is even read.
+  ``open_files``, ``file_bytes``, ``max_processes``, ``max_value_bytes`` and ``uid``. The limits are
+  applied first, then (``uid`` >= 0: started as root in the bubblewrap sandbox) the bootstrap becomes
+  that unprivileged uid for good, all before the request is even read.
 * stdin: one JSON object ``{"source": str, "function": str, "arguments": {...}}``, then end of file.
   Afterwards stdin is ``/dev/null``, so a tool that reads its input sees end of file and never blocks.
 * ``result_fd``: a pipe the parent made for this call alone. The bootstrap writes exactly one JSON object
@@ -48,6 +49,18 @@ def apply_limits(settings: dict[str, int]) -> None:
     _set_limit(resource.RLIMIT_CPU, settings["cpu_seconds"], settings["cpu_seconds"] + 1)
     _set_limit(resource.RLIMIT_NOFILE, settings["open_files"])
     _set_limit(resource.RLIMIT_FSIZE, settings["file_bytes"])
+    if settings["max_processes"] > 0:
+        _set_limit(resource.RLIMIT_NPROC, settings["max_processes"])
+
+
+def drop_privileges(uid: int) -> None:
+    """Become ``uid`` (and the group of the same number) with no supplementary groups. Root in the
+    sandbox is exempt from ``RLIMIT_NPROC``; an unprivileged uid is not, and it keeps no capability."""
+    if uid < 0:
+        return
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
 
 
 def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
@@ -186,7 +199,16 @@ def report(result_fd: int, status: str, value: str) -> None:
 
 def _read_settings(argv: list[str]) -> dict[str, int]:
     settings = json.loads(argv[0])
-    keys = ("result_fd", "memory_bytes", "cpu_seconds", "open_files", "file_bytes", "max_value_bytes")
+    keys = (
+        "result_fd",
+        "memory_bytes",
+        "cpu_seconds",
+        "open_files",
+        "file_bytes",
+        "max_processes",
+        "max_value_bytes",
+        "uid",
+    )
     if not isinstance(settings, dict) or not all(isinstance(settings.get(key), int) for key in keys):
         raise ValueError(f"bad sandbox settings: {argv[0]!r}")
     return {key: settings[key] for key in keys}
@@ -212,6 +234,7 @@ def main(argv: list[str]) -> int:
     os.set_inheritable(result_fd, False)  # processes the tool starts do not get the channel
     try:
         apply_limits(settings)
+        drop_privileges(settings["uid"])
     except (OSError, ValueError) as exc:
         report(result_fd, "error", f"could not apply the sandbox limits: {exc}")
         return EXIT_BAD_SETTINGS

@@ -28,8 +28,13 @@ class SandboxLimits:
             raise ValueError(f"max_output_bytes must be positive, not {self.max_output_bytes!r}")
 
 
-def child_settings(limits: SandboxLimits, result_fd: int) -> dict[str, int]:
-    """What the child bootstrap needs before it runs any user code (see ``child.py``)."""
+def child_settings(
+    limits: SandboxLimits, result_fd: int, *, max_processes: int = 0, uid: int = -1
+) -> dict[str, int]:
+    """What the child bootstrap needs before it runs any user code (see ``child.py``).
+
+    ``max_processes`` 0 leaves ``RLIMIT_NPROC`` alone; ``uid`` -1 keeps the uid the child starts with.
+    """
     cpu_s = math.ceil(limits.timeout_s) + CPU_SLACK_S
     return {
         "result_fd": result_fd,
@@ -37,5 +42,7 @@ def child_settings(limits: SandboxLimits, result_fd: int) -> dict[str, int]:
         "cpu_seconds": cpu_s,
         "open_files": OPEN_FILES_LIMIT,
         "file_bytes": FILE_SIZE_LIMIT_BYTES,
+        "max_processes": max_processes,
+        "uid": uid,
         "max_value_bytes": limits.max_output_bytes,
     }
