@@ -98,4 +98,9 @@ def interpreter_prefix(python: str) -> tuple[str, Path]:
     prefix (the directory above its ``bin``). The tool runs the base interpreter: the server's
     virtualenv, which may live in the server's working directory, is not bound."""
     real = os.path.realpath(python)
-    return real, Path(real).parent.parent
+    if not os.access(real, os.X_OK):
+        raise FileNotFoundError(f"no Python interpreter at {python!r}")
+    prefix = Path(real).parent.parent
+    if prefix == Path("/"):
+        raise FileNotFoundError(f"the interpreter {python!r} has no prefix to bind (it lives in /bin)")
+    return real, prefix

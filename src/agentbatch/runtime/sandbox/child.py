@@ -238,6 +238,7 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError) as exc:
         report(result_fd, "error", f"could not apply the sandbox limits: {exc}")
         return EXIT_BAD_SETTINGS
+    os.environ.pop("PWD", None)  # bubblewrap's --chdir sets it; the tool sees only what the server gave
     raw_request = sys.stdin.buffer.read()
     _prepare_streams()
     sys.argv = [TOOL_FILENAME]

@@ -110,10 +110,13 @@ class ToolSandbox:
         uids = self._uids.lease() if as_root and problem is None else contextlib.nullcontext(-1)
         try:
             with uids as uid:
-                if problem is None:
-                    launch = self._isolated(workdir, env, network, uid, as_root)
-                else:
-                    launch = self._unsafe(workdir, env)
+                try:
+                    if problem is None:
+                        launch = self._isolated(workdir, env, network, uid, as_root)
+                    else:
+                        launch = self._unsafe(workdir, env)
+                except OSError as exc:
+                    return _error(f"could not start the tool process: {exc}")
                 return await self._run_in(launch, request, deadline)
         except InvalidToolEnvironment as exc:
             return _error(str(exc))
