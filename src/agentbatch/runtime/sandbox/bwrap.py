@@ -2,9 +2,9 @@
 
 What the sandbox holds (docs/decisions/0004-tool-sandbox.md says why each piece is there):
 
-* PID namespace with bwrap's own init as PID 1: the tool sees only its own processes, and when the call
-  ends every process it started dies with it (``--die-with-parent`` kills the namespace when the server
-  side of the call goes away).
+* PID namespace whose PID 1 is the bootstrap's own reaper (``--as-pid-1``, ``child.py``): the tool sees
+  only its own processes, and when the call ends every process it started dies with it, before
+  bubblewrap exits (``--die-with-parent`` kills the namespace when the server side goes away first).
 * Mount namespace on an empty root: ``/usr`` and the ``/lib*``, ``/bin`` links, the interpreter's prefix
   and a few files of ``/etc`` read-only; a fresh ``/proc`` of the PID namespace; a minimal ``/dev``;
   a size-capped tmpfs ``/tmp``; the call's scratch directory read-write at ``/scratch``. Nothing of the
@@ -50,7 +50,7 @@ class BwrapPlan:
 
 def bwrap_command(plan: BwrapPlan) -> list[str]:
     """``bwrap`` and its options; the command to run inside follows."""
-    args = [plan.executable, "--die-with-parent", "--new-session"]
+    args = [plan.executable, "--die-with-parent", "--new-session", "--as-pid-1"]
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", HOSTNAME]
     if not plan.network:
         args.append("--unshare-net")

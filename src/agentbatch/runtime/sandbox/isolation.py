@@ -9,6 +9,7 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agentbatch.runtime.sandbox.bwrap import BwrapPlan, bwrap_command
@@ -16,6 +17,14 @@ from agentbatch.runtime.sandbox.bwrap import BwrapPlan, bwrap_command
 BWRAP_SETTING = "AGENTBATCH_TOOL_SANDBOX_BWRAP"
 UNSAFE_SETTING = "AGENTBATCH_UNSAFE_SANDBOX_WITHOUT_ISOLATION"
 PROBE_TIMEOUT_S = 10.0
+# The tag a tool carries to declare that it needs the network (tools have tags, set on creation and
+# update through Letta's API; they have no metadata a client can set).
+NETWORK_TAG = "sandbox:network"
+
+
+def needs_network(tags: Sequence[str]) -> bool:
+    """Whether a tool with these tags is declared to need the network."""
+    return NETWORK_TAG in tags
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,12 @@ class SandboxLimits:
 
 
 def child_settings(
-    limits: SandboxLimits, result_fd: int, *, max_processes: int = 0, uid: int = -1
+    limits: SandboxLimits, result_fd: int, *, max_processes: int = 0, uid: int = -1, init: bool = False
 ) -> dict[str, int]:
     """What the child bootstrap needs before it runs any user code (see ``child.py``).
 
-    ``max_processes`` 0 leaves ``RLIMIT_NPROC`` alone; ``uid`` -1 keeps the uid the child starts with.
+    ``max_processes`` 0 leaves ``RLIMIT_NPROC`` alone; ``uid`` -1 keeps the uid the child starts with;
+    ``init``: the child is PID 1 of its namespace and must reap.
     """
     cpu_s = math.ceil(limits.timeout_s) + CPU_SLACK_S
     return {
@@ -44,5 +45,6 @@ def child_settings(
         "file_bytes": FILE_SIZE_LIMIT_BYTES,
         "max_processes": max_processes,
         "uid": uid,
+        "init": int(init),
         "max_value_bytes": limits.max_output_bytes,
     }

@@ -26,7 +26,13 @@ from agentbatch.runtime.sandbox.bwrap import SCRATCH, BwrapPlan, bwrap_command, 
 from agentbatch.runtime.sandbox.capture import OutputPipe, to_lines
 from agentbatch.runtime.sandbox.environment import InvalidToolEnvironment, tool_environment
 from agentbatch.runtime.sandbox.identity import UidPool
-from agentbatch.runtime.sandbox.isolation import IsolationCheck, SandboxIsolation, probe, refusal
+from agentbatch.runtime.sandbox.isolation import (
+    UNSAFE_SETTING,
+    IsolationCheck,
+    SandboxIsolation,
+    probe,
+    refusal,
+)
 from agentbatch.runtime.sandbox.limits import SandboxLimits, child_settings
 from agentbatch.runtime.sandbox.process import kill_group, plain_command, sandboxed_command, send_request, spawn
 from agentbatch.runtime.sandbox.protocol import Report, encode_request, parse_report, report_cap
@@ -78,6 +84,19 @@ class ToolSandbox:
         if self._check is None:
             self._check = await asyncio.to_thread(probe, self._isolation)
         return self._check.problem
+
+    async def warn_if_not_isolated(self) -> None:
+        """At server start: a warning in the log when custom tools will be refused or run unisolated."""
+        problem = await self.isolation_problem()
+        if problem is None:
+            return
+        if self._isolation.unsafe_without_isolation:
+            self._warned_unsafe = True
+            logger.warning(
+                "custom tools will run WITHOUT isolation (%s is set): %s", UNSAFE_SETTING, problem
+            )
+        else:
+            logger.warning("%s", refusal(self._isolation, problem))
 
     async def run(
         self,
@@ -139,7 +158,7 @@ class ToolSandbox:
         limits, max_processes = self._limits, self._isolation.max_processes
 
         def command(result_fd: int) -> list[str]:
-            settings = child_settings(limits, result_fd, max_processes=max_processes, uid=uid)
+            settings = child_settings(limits, result_fd, max_processes=max_processes, uid=uid, init=True)
             return sandboxed_command(bwrap, python, settings)
 
         return _Launch(command, Path("/"), environment, signal_exit_codes=True)
