@@ -65,6 +65,27 @@ class Settings(BaseSettings):
         default="",
         description="When set, callbacks carry X-Agentbatch-Signature (HMAC-SHA256 of timestamp.body).",
     )
+    # The custom-tool sandbox (docs/decisions/0004-tool-sandbox.md).
+    tool_sandbox_bwrap: str = Field(
+        default="bwrap",
+        description="Path (or name on PATH) of bubblewrap, which isolates every custom-tool call.",
+    )
+    unsafe_sandbox_without_isolation: bool = Field(
+        default=False,
+        description=(
+            "UNSAFE: when bubblewrap is missing or cannot create namespaces, run custom tools anyway in a "
+            "plain subprocess that can read the server's files and processes. Off: such calls fail."
+        ),
+    )
+    tool_max_processes: int = Field(
+        default=64, ge=2, le=4096, description="Processes (and threads) one custom-tool call may run at once."
+    )
+    tool_sandbox_uid_base: int = Field(
+        default=1_800_000_000,
+        ge=1000,
+        le=4_000_000_000,
+        description="When the server runs as root: each tool call runs as a uid of its own from here on up.",
+    )
 
     # Liveness: no item held without a turn, outages ridden through (docs/architecture.md, invariants)
     llm_retry_budget_s: float = Field(

@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from agentbatch.cli.keys import keys_app
+from agentbatch.process_hardening import forbid_inspection
 from agentbatch.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -18,6 +19,7 @@ def _logging(
         "warning", envvar="AGENTBATCH_LOG_LEVEL", help="debug, info, warning, error."
     ),
 ) -> None:
+    forbid_inspection()  # every command (serve, worker, ...) holds secrets in its environment
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )

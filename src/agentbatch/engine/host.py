@@ -21,7 +21,7 @@ from agentbatch.engine.worker import Worker
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.process_pool import ProviderProcessPool
 from agentbatch.providers.registry import ProviderRegistry
-from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
+from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
 from agentbatch.runtime.turn import TurnRunner
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
@@ -46,8 +46,15 @@ class EngineHost:
             backoff_max_s=settings.llm_backoff_max_s,
         )
         sandbox = ToolSandbox(
-            SandboxLimits(timeout_s=settings.tool_timeout_s, memory_mb=settings.tool_memory_mb)
+            SandboxLimits(timeout_s=settings.tool_timeout_s, memory_mb=settings.tool_memory_mb),
+            isolation=SandboxIsolation(
+                bwrap=settings.tool_sandbox_bwrap,
+                unsafe_without_isolation=settings.unsafe_sandbox_without_isolation,
+                max_processes=settings.tool_max_processes,
+                uid_base=settings.tool_sandbox_uid_base,
+            ),
         )
+        self.sandbox = sandbox
         self.committer = GroupCommitter(db)
         self.executor = TurnExecutor(
             db,
@@ -90,6 +97,7 @@ class EngineHost:
         if self.pool is not None:
             await self.pool.start()
         self.registry.warm_up()
+        await self.sandbox.warn_if_not_isolated()
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
         if self.worker is not None:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import uvloop
 
+from agentbatch.process_hardening import forbid_inspection
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.errors import ProviderError
 from agentbatch.providers.pool_frames import error_header, read_frame, write_frame
@@ -86,5 +87,6 @@ async def main(fd: int, providers_file: str | None) -> None:
 
 
 if __name__ == "__main__":
+    forbid_inspection()  # it holds the provider keys: no other process may read its memory or environ
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None))

@@ -12,7 +12,7 @@ from agentbatch.domain.agents import Tool, ToolType
 from agentbatch.domain.messages import Message, ToolCall, ToolStatus
 from agentbatch.runtime.base_tools import CONVERSATION_SEARCH, SEND_MESSAGE
 from agentbatch.runtime.memory_tools import Memory, ToolError, conversation_search
-from agentbatch.runtime.sandbox import ToolSandbox
+from agentbatch.runtime.sandbox import ToolSandbox, needs_network
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -88,7 +88,9 @@ class ToolExecutor:
         return handler(**arguments)
 
     async def _custom(self, tool: Tool, arguments: dict[str, Any]) -> ToolOutcome:
-        result = await self._sandbox.run(tool.source_code or "", tool.name, arguments)
+        result = await self._sandbox.run(
+            tool.source_code or "", tool.name, arguments, network=needs_network(tool.tags)
+        )
         content = result.return_value
         if len(content) > tool.return_char_limit:
             content = (

@@ -1,37 +1,13 @@
 """Fixtures for the sandbox tests that spawn real child processes."""
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, ..."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return text.rsplit(")", 1)[1].split()
-
-
-def process_running(pid: int) -> bool:
-    """A zombie waiting for a reaper does not count: it runs nothing and holds nothing open."""
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
-
-
-def group_running(pgid: int) -> bool:
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = _stat_fields(int(entry))
-            if fields is not None and fields[0] not in ("Z", "X") and int(fields[2]) == pgid:
-                return True
-    return False
+from tests.integration.sandbox.host_view import pid_namespace_alive, scratch_files
 
 
 async def poll(condition: Callable[[], bool], within_s: float) -> bool:
@@ -56,20 +32,26 @@ def fast_timeout_sandbox() -> ToolSandbox:
 
 
 @pytest.fixture
-def gone() -> Callable[[int], Awaitable[bool]]:
-    """``await gone(pgid)``: whether every process of the group has ended, within two seconds."""
+def namespace_gone() -> Callable[[str], Awaitable[bool]]:
+    """``await namespace_gone(ns)``: whether every process of the PID namespace ended within two seconds."""
 
-    async def check(pgid: int) -> bool:
-        return await poll(lambda: not group_running(pgid) and not process_running(pgid), 2.0)
+    async def check(namespace: str) -> bool:
+        return await poll(lambda: not pid_namespace_alive(namespace), 2.0)
 
     return check
 
 
 @pytest.fixture
-def appears() -> Callable[[Path], Awaitable[bool]]:
-    """``await appears(path)``: whether a file with content shows up within five seconds."""
+def scratch_appears() -> Callable[[str], Awaitable[Path | None]]:
+    """``await scratch_appears(marker)``: the marker file a running tool wrote into its scratch
+    directory, once it has content (within five seconds), else None."""
 
-    async def check(path: Path) -> bool:
-        return await poll(lambda: path.exists() and path.stat().st_size > 0, 5.0)
+    async def check(marker: str) -> Path | None:
+        def found() -> bool:
+            return any(path.stat().st_size > 0 for path in scratch_files(marker) if path.exists())
+
+        if not await poll(found, 5.0):
+            return None
+        return scratch_files(marker)[0]
 
     return check

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
+from tests.integration.sandbox.host_view import new_marker, scratch_files
 
 SECRETS = {
     "OPENAI_API_KEY": "sk-server-secret",
@@ -49,23 +50,23 @@ async def test_an_invalid_variable_in_env_is_an_error(sandbox: ToolSandbox) -> N
 async def test_each_call_works_in_a_fresh_empty_directory_removed_afterwards(sandbox: ToolSandbox) -> None:
     source = (
         "import os, tempfile\n"
-        "def f():\n"
+        "def f(marker):\n"
         "    listing = os.listdir('.')\n"
         "    os.makedirs('sub/locked')\n"
         "    with open('sub/locked/notes.txt', 'w') as handle:\n"
         "        handle.write('left behind')\n"
+        "    open(marker, 'w').close()\n"
         "    os.chmod('sub', 0)\n"  # even an unreadable subdirectory goes
         "    return {'cwd': os.getcwd(), 'listing': listing, 'home': os.path.expanduser('~'),\n"
-        "            'tmp': tempfile.gettempdir()}\n"
+        "            'tmp': tempfile.gettempdir(), 'tmp_listing': os.listdir(tempfile.gettempdir())}\n"
     )
-    first = json.loads((await sandbox.run(source, "f", {})).return_value)
-    second = json.loads((await sandbox.run(source, "f", {})).return_value)
-    for seen in (first, second):
-        assert seen["listing"] == []
-        assert seen["home"] == seen["tmp"] == seen["cwd"]
-        assert not _exists(seen["cwd"])
-    assert first["cwd"] != second["cwd"]
-    assert first["cwd"] != os.getcwd()
+    for _ in range(2):
+        marker = new_marker()
+        seen = json.loads((await sandbox.run(source, "f", {"marker": marker})).return_value)
+        assert seen["listing"] == [] and seen["tmp_listing"] == []
+        assert seen["home"] == seen["cwd"] == "/scratch"
+        assert seen["tmp"] == "/tmp"  # a tmpfs of the call's own
+        assert scratch_files(marker) == []  # the directory on the host is gone
 
 
 async def test_printing_a_forged_result_does_not_change_the_result(sandbox: ToolSandbox) -> None:
@@ -146,5 +147,3 @@ async def test_calls_leak_no_file_descriptors_in_the_server(sandbox: ToolSandbox
     assert len(os.listdir("/proc/self/fd")) == before
 
 
-def _exists(path: str) -> bool:
-    return Path(path).exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentbatch.runtime.sandbox import ToolSandbox
+from tests.integration.sandbox.host_view import READ_NAMESPACE, new_marker
 
 GRACE_S = 1.5  # the most a call may take beyond its timeout
 
@@ -16,14 +17,14 @@ LOOP_WITH_A_CHILD = (
     "import os, subprocess\n"
     "def f():\n"
     "    helper = subprocess.Popen(['sleep', '1000'])\n"
-    "    print(os.getpid(), helper.pid)\n"  # no flush: the child's output is unbuffered
+    f"    print({READ_NAMESPACE}, helper.pid)\n"  # no flush: the child's output is unbuffered
     "    while True:\n"
     "        pass\n"
 )
 
 
 async def test_an_endless_loop_is_killed_at_the_timeout_with_its_whole_group(
-    fast_timeout_sandbox: ToolSandbox, gone: Callable[[int], Awaitable[bool]]
+    fast_timeout_sandbox: ToolSandbox, namespace_gone: Callable[[str], Awaitable[bool]]
 ) -> None:
     started = time.monotonic()
     result = await fast_timeout_sandbox.run(LOOP_WITH_A_CHILD, "f", {})
@@ -31,9 +32,8 @@ async def test_an_endless_loop_is_killed_at_the_timeout_with_its_whole_group(
 
     assert (result.status, result.return_value) == ("error", "tool timed out after 1.0 s")
     assert 1.0 <= elapsed < 1.0 + GRACE_S
-    tool_pid, helper_pid = map(int, result.stdout[0].split())  # what it printed before hanging is kept
-    assert await gone(tool_pid)  # the tool's process group, helper included
-    assert await gone(helper_pid)
+    namespace, _ = result.stdout[0].split()  # what it printed before hanging is kept
+    assert await namespace_gone(namespace)  # the tool and its helper alike
 
 
 async def test_a_tool_sleeping_forever_is_killed_at_the_timeout(fast_timeout_sandbox: ToolSandbox) -> None:
@@ -58,19 +58,19 @@ async def test_a_tool_ignoring_signals_is_still_killed(fast_timeout_sandbox: Too
 
 
 async def test_processes_a_finished_tool_leaves_behind_are_killed_without_waiting(
-    sandbox: ToolSandbox, gone: Callable[[int], Awaitable[bool]]
+    sandbox: ToolSandbox, namespace_gone: Callable[[str], Awaitable[bool]]
 ) -> None:
     source = (
-        "import subprocess\n"
+        "import os, subprocess\n"
         "def f():\n"
-        "    helper = subprocess.Popen(['sleep', '1000'])\n"  # inherits stdout: holds the pipe open
-        "    return helper.pid\n"
+        "    subprocess.Popen(['sleep', '1000'])\n"  # inherits stdout: holds the pipe open
+        f"    return {READ_NAMESPACE}\n"
     )
     started = time.monotonic()
     result = await sandbox.run(source, "f", {})
     assert result.status == "success"
     assert time.monotonic() - started < GRACE_S
-    assert await gone(int(result.return_value))
+    assert await namespace_gone(result.return_value)
 
 
 async def test_threads_left_running_do_not_hold_the_call_open(sandbox: ToolSandbox) -> None:
@@ -88,28 +88,28 @@ async def test_threads_left_running_do_not_hold_the_call_open(sandbox: ToolSandb
 
 async def test_cancelling_the_awaiting_task_kills_the_tool_and_propagates(
     sandbox: ToolSandbox,
-    tmp_path: Path,
-    gone: Callable[[int], Awaitable[bool]],
-    appears: Callable[[Path], Awaitable[bool]],
+    namespace_gone: Callable[[str], Awaitable[bool]],
+    scratch_appears: Callable[[str], Awaitable[Path | None]],
 ) -> None:
-    report = tmp_path / "started.json"
+    marker = new_marker()
     source = (
-        "import json, os, time\n"
-        "def f(report):\n"
-        "    with open(report + '.tmp', 'w') as handle:\n"
-        "        json.dump({'pid': os.getpid(), 'cwd': os.getcwd()}, handle)\n"
-        "    os.rename(report + '.tmp', report)\n"
+        "import os, time\n"
+        "def f(marker):\n"
+        "    with open(marker + '.tmp', 'w') as handle:\n"
+        f"        handle.write({READ_NAMESPACE})\n"
+        "    os.rename(marker + '.tmp', marker)\n"
         "    time.sleep(10**6)\n"
     )
-    call = asyncio.create_task(sandbox.run(source, "f", {"report": str(report)}))
-    assert await appears(report)
-    started = json.loads(report.read_text())
+    call = asyncio.create_task(sandbox.run(source, "f", {"marker": marker}))
+    report = await scratch_appears(marker)
+    assert report is not None
+    namespace = report.read_text()
 
     call.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call
-    assert await gone(started["pid"])
-    assert not _exists(started["cwd"])
+    assert await namespace_gone(namespace)
+    assert not report.parent.exists()
 
 
 async def test_many_calls_run_at_once_without_sharing_anything(sandbox: ToolSandbox) -> None:
@@ -121,7 +121,7 @@ async def test_many_calls_run_at_once_without_sharing_anything(sandbox: ToolSand
         "    with open('mine.txt', 'a') as handle:\n"  # each call has its own directory
         "        handle.write(str(n))\n"
         "    with open('mine.txt') as handle:\n"
-        "        return {'n': n, 'seen': handle.read(), 'pid': os.getpid(), 'cwd': os.getcwd()}\n"
+        f"        return {{'n': n, 'seen': handle.read(), 'namespace': {READ_NAMESPACE}}}\n"
     )
     started = time.monotonic()
     results = await asyncio.gather(*(sandbox.run(source, "f", {"n": n}) for n in range(8)))
@@ -131,7 +131,7 @@ async def test_many_calls_run_at_once_without_sharing_anything(sandbox: ToolSand
     seen = [json.loads(result.return_value) for result in results]
     assert [(item["n"], item["seen"]) for item in seen] == [(n, str(n)) for n in range(8)]
     assert [result.stdout for result in results] == [[f"call {n}"] for n in range(8)]
-    assert len({item["pid"] for item in seen}) == len({item["cwd"] for item in seen}) == 8
+    assert len({item["namespace"] for item in seen}) == 8
 
 
 async def test_a_slow_tool_does_not_hold_up_other_calls(
@@ -143,7 +143,3 @@ async def test_a_slow_tool_does_not_hold_up_other_calls(
     assert quick.return_value == "quick"
     assert time.monotonic() - started < 0.9
     assert (await slow).return_value == "tool timed out after 1.0 s"
-
-
-def _exists(path: str) -> bool:
-    return Path(path).exists()

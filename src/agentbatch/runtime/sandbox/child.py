@@ -6,7 +6,10 @@ with a scrubbed environment, and what it can import is exactly what the tool cou
 The protocol with the parent (``process.py`` starts it, ``protocol.py`` reads its report):
 
 * ``SETTINGS`` (argv): a JSON object with ``result_fd``, ``memory_bytes``, ``cpu_seconds``,
-  ``open_files``, ``file_bytes`` and ``max_value_bytes``. The limits are applied first, before the
+  ``open_files``, ``file_bytes``, ``max_processes``, ``max_value_bytes``, ``uid`` and ``init``. With
+  ``init`` set (PID 1 of bubblewrap's PID namespace) the bootstrap forks and the first process only
+  reaps; the rest happens in the second. The limits are applied first, then (``uid`` >= 0: started as
+  root in the bubblewrap sandbox) the bootstrap becomes that unprivileged uid for good, all before the
   request is even read.
 * stdin: one JSON object ``{"source": str, "function": str, "arguments": {...}}``, then end of file.
   Afterwards stdin is ``/dev/null``, so a tool that reads its input sees end of file and never blocks.
@@ -34,6 +37,7 @@ from typing import Any
 TOOL_FILENAME = "<tool>"
 TRACEBACK_FRAMES = 8
 EXIT_BAD_SETTINGS = 2
+SIGNAL_EXIT_BASE = 128  # an exit code of 128 + N reports death by signal N, as shells do
 
 
 class RequestError(Exception):
@@ -48,6 +52,39 @@ def apply_limits(settings: dict[str, int]) -> None:
     _set_limit(resource.RLIMIT_CPU, settings["cpu_seconds"], settings["cpu_seconds"] + 1)
     _set_limit(resource.RLIMIT_NOFILE, settings["open_files"])
     _set_limit(resource.RLIMIT_FSIZE, settings["file_bytes"])
+    if settings["max_processes"] > 0:
+        _set_limit(resource.RLIMIT_NPROC, settings["max_processes"])
+
+
+def become_init() -> None:
+    """As PID 1 of the sandbox's PID namespace (bubblewrap's ``--as-pid-1``): fork the process that
+    runs the tool, reap every orphan, and when that process ends, exit with its status. Returns in the
+    forked process only. The kernel kills whatever else is left in the namespace when PID 1 exits, and
+    PID 1 is not seen to end before all of it is gone: once bubblewrap exits, nothing of the call runs.
+    """
+    runner = os.fork()
+    if runner == 0:
+        return
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(EXIT_BAD_SETTINGS)
+        if pid == runner:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(SIGNAL_EXIT_BASE - code if code < 0 else code)
+
+
+def drop_privileges(uid: int) -> None:
+    """Become ``uid`` (and the group of the same number) with no supplementary groups. Root in the
+    sandbox is exempt from ``RLIMIT_NPROC``; an unprivileged uid is not, and it keeps no capability."""
+    if uid < 0:
+        return
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
 
 
 def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
@@ -186,7 +223,17 @@ def report(result_fd: int, status: str, value: str) -> None:
 
 def _read_settings(argv: list[str]) -> dict[str, int]:
     settings = json.loads(argv[0])
-    keys = ("result_fd", "memory_bytes", "cpu_seconds", "open_files", "file_bytes", "max_value_bytes")
+    keys = (
+        "result_fd",
+        "memory_bytes",
+        "cpu_seconds",
+        "open_files",
+        "file_bytes",
+        "max_processes",
+        "max_value_bytes",
+        "uid",
+        "init",
+    )
     if not isinstance(settings, dict) or not all(isinstance(settings.get(key), int) for key in keys):
         raise ValueError(f"bad sandbox settings: {argv[0]!r}")
     return {key: settings[key] for key in keys}
@@ -210,11 +257,15 @@ def main(argv: list[str]) -> int:
         return EXIT_BAD_SETTINGS
     result_fd = settings["result_fd"]
     os.set_inheritable(result_fd, False)  # processes the tool starts do not get the channel
+    if settings["init"]:
+        become_init()
     try:
         apply_limits(settings)
+        drop_privileges(settings["uid"])
     except (OSError, ValueError) as exc:
         report(result_fd, "error", f"could not apply the sandbox limits: {exc}")
         return EXIT_BAD_SETTINGS
+    os.environ.pop("PWD", None)  # bubblewrap's --chdir sets it; the tool sees only what the server gave
     raw_request = sys.stdin.buffer.read()
     _prepare_streams()
     sys.argv = [TOOL_FILENAME]

@@ -10,8 +10,11 @@ class InvalidToolEnvironment(ValueError):
     """A variable that cannot be passed to a process (bad name or a NUL byte)."""
 
 
-def tool_environment(workdir: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
-    """A minimal PATH, a UTF-8 locale, HOME and TMPDIR in the call's own directory, plus ``extra``.
+def tool_environment(
+    workdir: Path | str, extra: Mapping[str, str] | None, *, tmpdir: Path | str | None = None
+) -> dict[str, str]:
+    """A minimal PATH, a UTF-8 locale, HOME (and TMPDIR unless given) in the call's own directory, plus
+    ``extra``.
 
     ``extra`` (an agent's declared tool secrets) may override the defaults: it is the caller's choice.
     """
@@ -20,7 +23,7 @@ def tool_environment(workdir: Path, extra: Mapping[str, str] | None) -> dict[str
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "HOME": str(workdir),
-        "TMPDIR": str(workdir),
+        "TMPDIR": str(workdir if tmpdir is None else tmpdir),
     }
     for name, value in (extra or {}).items():
         if not isinstance(name, str) or not name or "=" in name or "\0" in name:

@@ -28,8 +28,14 @@ class SandboxLimits:
             raise ValueError(f"max_output_bytes must be positive, not {self.max_output_bytes!r}")
 
 
-def child_settings(limits: SandboxLimits, result_fd: int) -> dict[str, int]:
-    """What the child bootstrap needs before it runs any user code (see ``child.py``)."""
+def child_settings(
+    limits: SandboxLimits, result_fd: int, *, max_processes: int = 0, uid: int = -1, init: bool = False
+) -> dict[str, int]:
+    """What the child bootstrap needs before it runs any user code (see ``child.py``).
+
+    ``max_processes`` 0 leaves ``RLIMIT_NPROC`` alone; ``uid`` -1 keeps the uid the child starts with;
+    ``init``: the child is PID 1 of its namespace and must reap.
+    """
     cpu_s = math.ceil(limits.timeout_s) + CPU_SLACK_S
     return {
         "result_fd": result_fd,
@@ -37,5 +43,8 @@ def child_settings(limits: SandboxLimits, result_fd: int) -> dict[str, int]:
         "cpu_seconds": cpu_s,
         "open_files": OPEN_FILES_LIMIT,
         "file_bytes": FILE_SIZE_LIMIT_BYTES,
+        "max_processes": max_processes,
+        "uid": uid,
+        "init": int(init),
         "max_value_bytes": limits.max_output_bytes,
     }

@@ -2,40 +2,50 @@
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
 
 
+def plain_command(python: str, settings: Mapping[str, int]) -> list[str]:
+    """``python -I -u child.py SETTINGS``: isolated mode ignores PYTHON* variables and the user site,
+    ``-u`` makes what the tool prints reach the parent at once (so a tool killed at its timeout still
+    shows what it printed)."""
+    return [python, "-I", "-u", str(CHILD_SCRIPT), json.dumps(dict(settings))]
+
+
+def sandboxed_command(bwrap: Sequence[str], python: str, settings: Mapping[str, int]) -> list[str]:
+    """The same bootstrap inside bubblewrap, given as ``-c`` source: no path of the server is bound."""
+    return [*bwrap, python, "-I", "-u", "-c", _child_source(), json.dumps(dict(settings))]
+
+
+@functools.cache
+def _child_source() -> str:
+    return CHILD_SCRIPT.read_text(encoding="utf-8")
+
+
 async def spawn(
-    python: str,
-    settings: Mapping[str, int],
+    command: Sequence[str],
     *,
-    workdir: Path,
+    cwd: Path,
     env: Mapping[str, str],
     stdout_fd: int,
     stderr_fd: int,
     result_fd: int,
 ) -> asyncio.subprocess.Process:
-    """``python -I -u child.py SETTINGS``: isolated mode ignores PYTHON* variables and the user site,
-    ``-u`` makes what the tool prints reach the parent at once (so a tool killed at its timeout still
-    shows what it printed). ``start_new_session`` puts the child in a process group of its own.
-    """
+    """``start_new_session`` puts the child in a process group of its own."""
     return await asyncio.create_subprocess_exec(
-        python,
-        "-I",
-        "-u",
-        str(CHILD_SCRIPT),
-        json.dumps(dict(settings)),
+        *command,
         stdin=asyncio.subprocess.PIPE,
         stdout=stdout_fd,
         stderr=stderr_fd,
         pass_fds=(result_fd,),
-        cwd=workdir,
+        cwd=cwd,
         env=dict(env),
         start_new_session=True,
     )
@@ -56,6 +66,7 @@ async def send_request(process: asyncio.subprocess.Process, request: bytes) -> N
 
 
 def kill_group(pgid: int) -> None:
-    """SIGKILL every process in the group (the tool and whatever it started without leaving it)."""
+    """SIGKILL every process in the group (the tool and whatever it started without leaving it).
+    Under bubblewrap the group is bwrap itself; its death takes the whole PID namespace with it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)

@@ -1,0 +1,67 @@
+"""Through a real ``agentbatch serve`` process and the Letta SDK: a custom tool that goes looking for
+the server's secrets and database finds nothing, and the agent's turn completes."""
+
+import json
+from pathlib import Path
+
+from letta_client import Letta
+
+from agentbatch.emulator.server import EmulatorThread
+from tests.support.live import sdk_environment
+from tests.support.processes import AgentbatchProcess, free_port
+
+TENANT_KEY = "tenant-key-7d2e9a"
+CALLBACK_SECRET = "callback-secret-51b0"
+
+SNOOP = '''
+def snoop(database: str) -> str:
+    """Look for the server's secrets.
+
+    Args:
+        database: Path of the server's SQLite file.
+    """
+    import json
+    import os
+    found = {}
+    for pid in [os.getppid(), 1] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                found[f"environ {pid}"] = handle.read().decode("utf-8", "replace")
+        except OSError:
+            pass
+    try:
+        with open(database, "rb") as handle:
+            found["database"] = handle.read().decode("latin-1")
+    except OSError as exc:
+        found["database error"] = type(exc).__name__
+    return json.dumps({"found": found, "env": dict(os.environ)})
+'''
+
+
+def test_a_tool_reading_the_servers_environment_and_database_gets_nothing(
+    emulator: EmulatorThread, tmp_path: Path
+) -> None:
+    database = tmp_path / "agentbatch.db"
+    port = free_port()
+    env = {
+        **sdk_environment(emulator),
+        "AGENTBATCH_API_KEYS": TENANT_KEY,
+        "AGENTBATCH_CALLBACK_SECRET": CALLBACK_SECRET,
+        "AGENTBATCH_PROVIDER_PROCESSES": "0",
+    }
+    args = ["serve", "--port", str(port), "--database-url", f"sqlite:///{database}"]
+    with AgentbatchProcess(args, env, tmp_path / "server.log", port) as server:
+        client = Letta(base_url=server.base_url, api_key=TENANT_KEY, max_retries=0)
+        client.tools.create(source_code=SNOOP)
+        agent = client.agents.create(model="openai/gpt-4o-mini", tools=["snoop"])
+        directive = json.dumps({"database": str(database)})
+        response = client.agents.messages.create(agent.id, input=f"[[tool:snoop {directive}]] go")
+
+    assert response.stop_reason is not None and response.stop_reason.stop_reason == "end_turn"
+    ret = next(m for m in response.messages if m.message_type == "tool_return_message")
+    assert ret.status == "success"
+    for secret in (TENANT_KEY, CALLBACK_SECRET, "test-openai-key", "test-anthropic-key"):
+        assert secret not in ret.tool_return
+    seen = json.loads(ret.tool_return)
+    assert "database" not in seen["found"]
+    assert not any(name.startswith(("AGENTBATCH", "OPENAI", "ANTHROPIC")) for name in seen["env"])
