@@ -113,6 +113,8 @@ class EngineHost:
             "commit_transactions": self.committer.transactions,
             "commits": self.committer.commits,
             "provider_retries": self.gateway.retries,
+            "provider_pauses": self.gateway.pauses,
+            "turns_failed": self.executor.failed_turns,
         }
 
     async def stop(self) -> None:
