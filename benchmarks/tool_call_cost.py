@@ -70,7 +70,9 @@ async def main(calls: int) -> None:
     problem = await isolated.isolation_problem()
     if problem is not None:
         raise SystemExit(f"bubblewrap cannot isolate here: {problem}")
-    table = Table(title=f"Cost per custom-tool call ({calls} calls per mode, {CONCURRENCY} at once for calls/s)")
+    table = Table(
+        title=f"Cost per custom-tool call ({calls} calls per mode, {CONCURRENCY} at once for calls/s)"
+    )
     for column in ("mode", "min ms", "median ms", "p90 ms", f"calls/s ({CONCURRENCY} at once)"):
         table.add_column(column, justify="left" if column == "mode" else "right")
     timings = await one_after_another(modes, calls)
@@ -87,6 +89,8 @@ async def main(calls: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=50)
     asyncio.run(main(parser.parse_args().calls))
