@@ -7,6 +7,7 @@ from pathlib import Path
 from letta_client import Letta
 
 from agentbatch.emulator.server import EmulatorThread
+from agentbatch.server import ServerThread
 from tests.support.live import sdk_environment
 from tests.support.processes import AgentbatchProcess, free_port
 
@@ -65,3 +66,35 @@ def test_a_tool_reading_the_servers_environment_and_database_gets_nothing(
     seen = json.loads(ret.tool_return)
     assert "database" not in seen["found"]
     assert not any(name.startswith(("AGENTBATCH", "OPENAI", "ANTHROPIC")) for name in seen["env"])
+
+
+REACH = '''
+def reach_{name}(port: int) -> str:
+    """Try the network.
+
+    Args:
+        port: A port on 127.0.0.1.
+    """
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return "connected"
+    except OSError as exc:
+        return "no network: " + type(exc).__name__
+'''
+
+
+def test_only_a_tool_tagged_sandbox_network_reaches_the_network(
+    live: Letta, live_server: ServerThread
+) -> None:
+    live.tools.create(source_code=REACH.format(name="closed"))
+    live.tools.create(source_code=REACH.format(name="open"), tags=["sandbox:network"])
+    agent = live.agents.create(model="openai/gpt-4o-mini", tools=["reach_closed", "reach_open"]).id
+    port = int(live_server.base_url.rsplit(":", 1)[1])  # the server itself listens there
+    seen = {}
+    for name in ("reach_closed", "reach_open"):
+        directive = json.dumps({"port": port})
+        response = live.agents.messages.create(agent, input=f"[[tool:{name} {directive}]] go")
+        seen[name] = next(m for m in response.messages if m.message_type == "tool_return_message").tool_return
+    assert seen["reach_closed"].startswith("no network")
+    assert seen["reach_open"] == "connected"

@@ -49,3 +49,7 @@ def scratch_files(marker: str) -> list[Path]:
 
 def new_marker() -> str:
     return f"marker-{uuid.uuid4().hex}"
+
+
+def exists_on_host(path: str) -> bool:
+    return Path(path).exists()

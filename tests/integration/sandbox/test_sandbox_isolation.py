@@ -2,7 +2,6 @@
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
@@ -145,5 +144,3 @@ async def test_calls_leak_no_file_descriptors_in_the_server(sandbox: ToolSandbox
         await sandbox.run(source, "f", {})
     await sandbox.run("def f(:\n", "f", {})
     assert len(os.listdir("/proc/self/fd")) == before
-
-

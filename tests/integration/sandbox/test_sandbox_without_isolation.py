@@ -57,7 +57,9 @@ async def test_the_server_warns_at_start_when_tools_will_be_refused(caplog: pyte
     assert any("custom tools are disabled" in record.getMessage() for record in caplog.records)
 
 
-async def test_the_server_warns_at_start_when_tools_will_run_unisolated(caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_server_warns_at_start_when_tools_will_run_unisolated(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.WARNING):
         await _sandbox("/nonexistent/bwrap", unsafe=True).warn_if_not_isolated()
     assert any("WITHOUT isolation" in record.getMessage() for record in caplog.records)

@@ -44,8 +44,10 @@ def test_only_the_scratch_directory_is_writable_and_no_server_path_is_bound() ->
     writable = [args[i + 1] for i, arg in enumerate(args) if arg == "--bind"]
     assert writable == ["/tmp/agentbatch-tool-x"]
     assert os.getcwd() not in args
-    assert ["--ro-bind", "/opt/python/3.11", "/opt/python/3.11"] == args[
-        args.index("/opt/python/3.11") - 1 : args.index("/opt/python/3.11") + 2
+    assert args[args.index("/opt/python/3.11") - 1 : args.index("/opt/python/3.11") + 2] == [
+        "--ro-bind",
+        "/opt/python/3.11",
+        "/opt/python/3.11",
     ]
     assert "/" not in [args[i + 1] for i, arg in enumerate(args) if arg in ("--bind", "--ro-bind")]
 

@@ -51,7 +51,14 @@ class BwrapPlan:
 def bwrap_command(plan: BwrapPlan) -> list[str]:
     """``bwrap`` and its options; the command to run inside follows."""
     args = [plan.executable, "--die-with-parent", "--new-session", "--as-pid-1"]
-    args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", HOSTNAME]
+    args += [
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        HOSTNAME,
+    ]
     if not plan.network:
         args.append("--unshare-net")
     if plan.as_root:

@@ -34,7 +34,13 @@ from agentbatch.runtime.sandbox.isolation import (
     refusal,
 )
 from agentbatch.runtime.sandbox.limits import SandboxLimits, child_settings
-from agentbatch.runtime.sandbox.process import kill_group, plain_command, sandboxed_command, send_request, spawn
+from agentbatch.runtime.sandbox.process import (
+    kill_group,
+    plain_command,
+    sandboxed_command,
+    send_request,
+    spawn,
+)
 from agentbatch.runtime.sandbox.protocol import Report, encode_request, parse_report, report_cap
 from agentbatch.runtime.sandbox.result import SandboxResult, died, timed_out
 from agentbatch.runtime.sandbox.workdir import make_workdir, remove_workdir
@@ -92,9 +98,7 @@ class ToolSandbox:
             return
         if self._isolation.unsafe_without_isolation:
             self._warned_unsafe = True
-            logger.warning(
-                "custom tools will run WITHOUT isolation (%s is set): %s", UNSAFE_SETTING, problem
-            )
+            logger.warning("custom tools will run WITHOUT isolation (%s is set): %s", UNSAFE_SETTING, problem)
         else:
             logger.warning("%s", refusal(self._isolation, problem))
 
