@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -137,6 +138,9 @@ batches = Table(
     Column(
         "dispatch", String(16), nullable=False, server_default="direct", doc="direct | provider_batch | auto"
     ),
+    Column("callback_webhook_id", String(128), doc="webhook-id of the owed callback; NULL: the batch id."),
+    Column("callback_retry_until", UtcDateTime, doc="Failed callback attempts are retried until then."),
+    Column("priority", Integer, nullable=False, server_default="0", doc="Higher is claimed first."),
     Index("ix_batches_owner_created", "owner_id", "created_at", "id"),
     Index(
         "ix_batches_unfinished",
@@ -179,6 +183,7 @@ batch_items = Table(
     Column("completed_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Column("custom_id", String(64), doc="The caller's own id for this request, unique in its batch."),
+    Column("priority", Integer, nullable=False, server_default="0", doc="The batch's priority."),
     Index("ix_batch_items_batch_status", "batch_id", "status"),
     Index("ix_batch_items_agent", "agent_id", "seq"),
     Index(
@@ -256,4 +261,19 @@ workers = Table(
     Column("pid", Integer, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Column("heartbeat_at", UtcDateTime, nullable=False),
+)
+
+callback_deliveries = Table(
+    "callback_deliveries",
+    metadata,
+    Column("seq", SequenceKey, primary_key=True, autoincrement=True),
+    Column("batch_id", ID, ForeignKey("batches.id", ondelete="CASCADE"), nullable=False),
+    Column("webhook_id", String(128), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Column("status_code", Integer, doc="NULL: the endpoint was not reached."),
+    Column("latency_ms", Float, nullable=False),
+    Column("error", Text),
+    Column("next_attempt_at", UtcDateTime, doc="When it is retried; NULL: delivered or given up."),
+    Index("ix_callback_deliveries_batch", "batch_id", "seq"),
 )
