@@ -9,6 +9,7 @@ from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
+from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
@@ -82,6 +83,7 @@ class BatchCommands:
             ]
             await batch_store.insert_batch(conn, batch, items)
         batch.counts.add(ItemStatus.PENDING, len(items))
+        batch_events.batch_created(batch)
         self._signals.notify_work()
         return batch
 
@@ -100,6 +102,7 @@ class BatchCommands:
             await batch_store.end_batch(conn, batch, BatchStatus.CANCELLED, now, owner_id)
             cancelled = await batch_store.get_batch(conn, owner_id, batch_id)
         assert cancelled is not None
+        batch_events.batch_ended(cancelled)
         self._signals.notify_cancel(batch_id)
         return cancelled
 

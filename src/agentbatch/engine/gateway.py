@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from agentbatch.engine.metrics import observed_call
 from agentbatch.engine.limits import AdjustableLimit, share_of
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
@@ -85,7 +86,8 @@ class EngineGateway:
         async with limit.slot():
             await pause.wait()
             try:
-                return await self._registry.chat_model(handle).complete(request)
+                call = self._registry.chat_model(handle).complete(request)
+                return await observed_call(handle.provider, str(handle), call)
             except RateLimited as error:
                 self.rate_limited += 1
                 pause.extend(error.retry_after if error.retry_after is not None else self._backoff(1))

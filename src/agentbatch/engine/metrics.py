@@ -5,7 +5,14 @@ scrape time by ``api/routes/metrics.py``, not kept here.
 Label values are bounded: provider and model come from the catalog, lane and outcome are enums.
 """
 
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+T = TypeVar("T")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -57,3 +64,24 @@ def provider_of(model: str) -> str:
     """``openai/gpt-4o-mini`` → ``openai``; a handle without a provider prefix → ``unknown``."""
     provider, slash, _ = model.partition("/")
     return provider if slash else "unknown"
+
+
+async def observed_call(provider: str, model: str, call: Awaitable[T], *, lane: str = "direct") -> T:
+    """Await one provider call, counting its outcome and timing it."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        return await call
+    except BaseException as error:
+        outcome = "cancelled" if isinstance(error, asyncio.CancelledError) else type(error).__name__
+        raise
+    finally:
+        PROVIDER_CALLS.labels(provider, model, lane, outcome).inc()
+        PROVIDER_CALL_SECONDS.labels(provider, model, lane).observe(time.perf_counter() - started)
+
+
+def count_step(model: str, lane: str, finish: str, prompt_tokens: int, completion_tokens: int) -> None:
+    provider = provider_of(model)
+    STEPS.labels(provider, model, lane, finish or "unknown").inc()
+    TOKENS.labels(provider, model, "prompt").inc(prompt_tokens)
+    TOKENS.labels(provider, model, "completion").inc(completion_tokens)

@@ -181,16 +181,24 @@ async def _mark_batches_running(conn: AsyncConnection, claimed: Sequence[Claimed
     batch_ids = list({item.batch_id for item in claimed if item.batch_id is not None})
     if not batch_ids:
         return
-    await conn.execute(
-        update(batches)
-        .where(batches.c.id.in_(batch_ids), batches.c.status == BatchStatus.CREATED.value)
-        .values(status=BatchStatus.RUNNING.value, started_at=now, updated_at=now)
+    started = set(
+        (
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id.in_(batch_ids), batches.c.status == BatchStatus.CREATED.value)
+                .values(status=BatchStatus.RUNNING.value, started_at=now, updated_at=now)
+                .returning(batches.c.id)
+            )
+        ).scalars()
     )
     query = select(batches.c.id, batches.c.created_at).where(batches.c.id.in_(batch_ids))
     created = {row.id: row.created_at for row in await conn.execute(query)}
     for item in claimed:
         if item.batch_id is not None:
             item.batch_created_at = created.get(item.batch_id)
+            if item.batch_id in started:
+                item.batch_started = True
+                started.discard(item.batch_id)
 
 
 async def renew_leases(conn: AsyncConnection, worker_id: str, lease_until: datetime) -> set[str]:
