@@ -73,7 +73,9 @@ class Settings(BaseSettings):
     callback_retry_window_s: float = Field(
         default=86_400.0, gt=0, description="Failed callbacks are retried (with backoff) for this long."
     )
-    callback_backoff_max_s: float = Field(default=3_600.0, gt=0, description="Longest delay between attempts.")
+    callback_backoff_max_s: float = Field(
+        default=3_600.0, gt=0, description="Longest delay between attempts."
+    )
     callback_allow_private_urls: bool = Field(
         default=False,
         description="With API keys on, accept callback URLs that resolve to loopback, private or "
@@ -87,7 +89,11 @@ class Settings(BaseSettings):
             return value
         body = value.removeprefix("whsec_")
         try:
-            decoded = base64.b64decode(body + "=" * (-len(body) % 4), validate=True) if value.startswith("whsec_") else b""
+            decoded = (
+                base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+                if value.startswith("whsec_")
+                else b""
+            )
         except binascii.Error:
             decoded = b""
         if not decoded:

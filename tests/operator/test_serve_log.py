@@ -46,7 +46,9 @@ def _run_a_batch(base_url: str) -> str:
 def test_serve_logs_its_start_and_each_event_of_a_batch_as_key_value_lines(
     tmp_path: Path, emulator: EmulatorThread
 ) -> None:
-    with serve_process(tmp_path, emulator, AGENTBATCH_DATABASE_URL="sqlite:///" + str(tmp_path / "x.db")) as server:
+    with serve_process(
+        tmp_path, emulator, AGENTBATCH_DATABASE_URL="sqlite:///" + str(tmp_path / "x.db")
+    ) as server:
         batch_id = _run_a_batch(server.base_url)
         log = server.log_path
         wait_for(lambda: "callback.failed" in log.read_text(), what="a failed callback attempt in the log")
@@ -63,7 +65,10 @@ def test_serve_logs_its_start_and_each_event_of_a_batch_as_key_value_lines(
     assert errored["error"], "the provider's message is in the line"
     ended = events["batch.ended"]
     assert (ended["status"], ended["succeeded"], ended["errored"]) == ("completed", "1", "1")
-    assert events["callback.failed"]["level"] == "warning" and "ConnectError" in events["callback.failed"]["error"]
+    assert (
+        events["callback.failed"]["level"] == "warning"
+        and "ConnectError" in events["callback.failed"]["error"]
+    )
 
 
 def test_json_log_lines_and_no_password_in_the_start_line(tmp_path: Path, emulator: EmulatorThread) -> None:

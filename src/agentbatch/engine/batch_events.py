@@ -34,6 +34,8 @@ def commit_written(item: ClaimedItem, commit: Commit) -> None:
         step = commit.step
         lane = str(getattr(step, "lane", "direct"))
         metrics.count_step(step.model, lane, step.finish, step.prompt_tokens, step.completion_tokens)
+    if commit.stop is not None:
+        metrics.ITEMS_FINISHED.labels(commit.stop.item_status.value, commit.stop.value).inc()
     if commit.stop is not None and commit.stop.item_status is ItemStatus.ERRORED:
         emit(
             "item.errored",

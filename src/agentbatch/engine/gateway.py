@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from agentbatch.engine.metrics import observed_call
 from agentbatch.engine.limits import AdjustableLimit, share_of
+from agentbatch.engine.metrics import observed_call
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import ProviderError, RateLimited

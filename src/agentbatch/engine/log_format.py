@@ -14,7 +14,17 @@ import orjson
 from agentbatch.engine.events import FIELDS_ATTRIBUTE
 
 LogFormat = Literal["kv", "json"]
-_QUIET = ("alembic", "httpx", "httpcore", "openai", "anthropic", "aiosqlite", "asyncio", "uvicorn.error")
+_QUIET = (
+    "alembic",
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "openai",
+    "anthropic",
+    "aiosqlite",
+    "asyncio",
+    "uvicorn.error",
+)
 
 
 class EventFormatter(logging.Formatter):

@@ -41,6 +41,12 @@ TOKENS = Counter(
     ["provider", "model", "kind"],
     registry=REGISTRY,
 )
+ITEMS_FINISHED = Counter(
+    "agentbatch_items_finished",
+    "Turns this process ended, by status (succeeded, errored, cancelled) and stop reason.",
+    ["status", "stop_reason"],
+    registry=REGISTRY,
+)
 LEASE_EXPIRIES = Counter(
     "agentbatch_lease_expiries",
     "Running items whose lease expired and that went back to the queue.",

@@ -20,7 +20,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "callback_deliveries",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column(
+            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("batch_id", sa.String(length=64), nullable=False),
         sa.Column("webhook_id", sa.String(length=128), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
@@ -40,7 +42,9 @@ def upgrade() -> None:
         table.add_column(sa.Column("callback_webhook_id", sa.String(length=128), nullable=True))
         table.add_column(
             sa.Column(
-                "callback_retry_until", agentbatch.store.column_types.UtcDateTime(timezone=True), nullable=True
+                "callback_retry_until",
+                agentbatch.store.column_types.UtcDateTime(timezone=True),
+                nullable=True,
             )
         )
         table.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
