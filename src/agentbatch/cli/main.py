@@ -5,6 +5,7 @@ from pathlib import Path
 import typer
 
 from agentbatch import __version__
+from agentbatch.cli import agents, batches
 from agentbatch.cli.options import LOG_LEVEL_OPTION
 from agentbatch.engine.log_format import configure_logging
 from agentbatch.settings import Settings
@@ -98,6 +99,10 @@ def demo(agents: int = typer.Option(200, min=1, help="How many agents the batch 
     from agentbatch.cli.demo import run_demo
 
     run_demo(agents, Console())
+
+
+app.add_typer(batches.app, name="batches")
+app.add_typer(agents.app, name="agents")
 
 
 def main() -> None:

@@ -58,9 +58,17 @@ def _kv_value(value: object) -> str:
     return orjson.dumps(text).decode()
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record arrives (it may have been replaced)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(level: str, style: LogFormat) -> None:
     """Root logger at ``level`` writing to stderr in ``style``; chatty libraries at warning or above."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(EventFormatter(style))
     root = logging.getLogger()
     for old in list(root.handlers):
