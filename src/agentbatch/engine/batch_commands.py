@@ -49,6 +49,7 @@ class BatchCommands:
         callback_url: str | None = None,
         completion_window: str | None = None,
         metadata: dict[str, Any] | None = None,
+        priority: int = 0,
     ) -> Batch:
         if not requests:
             raise InvalidRequest("requests must hold at least one request")
@@ -65,6 +66,7 @@ class BatchCommands:
             callback_url=callback_url,
             expires_at=expires_at,
             last_updated_by_id=owner_id,
+            priority=priority,
         )
         async with self._db.write() as conn:
             models = await agent_store.agent_models(
@@ -78,6 +80,7 @@ class BatchCommands:
                     "model": models[request.agent_id],
                     "position": position,
                     "request": request.body,
+                    "claim_rank": -priority,
                 }
                 for position, request in enumerate(requests)
             ]

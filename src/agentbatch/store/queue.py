@@ -125,7 +125,8 @@ async def claim_items(
     now: datetime,
     item_id: str | None = None,
 ) -> list[ClaimedItem]:
-    """Lease up to ``limit`` ready items of a model, oldest first (or the one named item)."""
+    """Lease up to ``limit`` ready items of a model, highest batch priority then oldest first (or the
+    one named item)."""
     candidates = select(batch_items.c.seq).where(
         batch_items.c.status == ItemStatus.PENDING.value, batch_items.c.ready
     )
@@ -133,7 +134,7 @@ async def claim_items(
         candidates = candidates.where(batch_items.c.id == item_id)
     if model is not None:
         candidates = candidates.where(batch_items.c.model == model)
-    candidates = candidates.order_by(batch_items.c.seq).limit(limit)
+    candidates = candidates.order_by(batch_items.c.claim_rank, batch_items.c.seq).limit(limit)
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     rows = (

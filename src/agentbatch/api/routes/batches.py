@@ -41,6 +41,7 @@ async def create_batch(
         callback_url=body.callback_url,
         completion_window=body.completion_window,
         metadata=body.metadata,
+        priority=body.priority,
     )
     return batch_view(batch)
 

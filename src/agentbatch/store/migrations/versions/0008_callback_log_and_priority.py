@@ -49,12 +49,28 @@ def upgrade() -> None:
         )
         table.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("batch_items") as table:
-        table.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
+        table.add_column(sa.Column("claim_rank", sa.Integer(), nullable=False, server_default="0"))
+        table.drop_index("ix_batch_items_claimable")
+        table.create_index(
+            "ix_batch_items_claimable",
+            ["model", "claim_rank", "seq"],
+            unique=False,
+            sqlite_where=sa.text("status = 'pending' AND ready"),
+            postgresql_where=sa.text("status = 'pending' AND ready"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("batch_items") as table:
-        table.drop_column("priority")
+        table.drop_index("ix_batch_items_claimable")
+        table.create_index(
+            "ix_batch_items_claimable",
+            ["model", "seq"],
+            unique=False,
+            sqlite_where=sa.text("status = 'pending' AND ready"),
+            postgresql_where=sa.text("status = 'pending' AND ready"),
+        )
+        table.drop_column("claim_rank")
     with op.batch_alter_table("batches") as table:
         table.drop_column("priority")
         table.drop_column("callback_retry_until")
