@@ -2,25 +2,33 @@
 
 import asyncio
 import gc
+import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
 import uvloop
 from fastapi import FastAPI
+from prometheus_client import start_http_server
 
 from agentbatch.api.app import create_app
 from agentbatch.api.services import ApiServices
 from agentbatch.engine.host import EngineHost
+from agentbatch.engine.metrics import REGISTRY
+from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.runtime.base_tools import builtin_tools
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 from agentbatch.store.migrate import upgrade
 from agentbatch.store.tools import sync_builtin_tools
+
+log = logging.getLogger("agentbatch.server")
 
 
 def tune_garbage_collector() -> None:
@@ -70,13 +78,14 @@ def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def run_worker(settings: Settings) -> None:
-    """A worker process without the API (``agentbatch worker``); stops cleanly on SIGINT/SIGTERM."""
+def run_worker(settings: Settings, metrics_port: int | None = None) -> None:
+    """A worker process without the API (``agentbatch worker``); stops cleanly on SIGINT/SIGTERM.
+    With ``metrics_port``, its Prometheus figures are served at ``http://…:<port>/metrics``."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_worker_main(settings))
+        runner.run(_worker_main(settings, metrics_port))
 
 
-async def _worker_main(settings: Settings) -> None:
+async def _worker_main(settings: Settings, metrics_port: int | None) -> None:
     db = Database(settings.database_url)
     await prepare_database(db)
     engine = EngineHost(settings, db, run_worker=True)
@@ -86,6 +95,14 @@ async def _worker_main(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     await engine.start()
     tune_garbage_collector()
+    if metrics_port is not None:
+        start_http_server(metrics_port, registry=REGISTRY)
+    log.info(
+        "worker running database=%s providers=%s metrics=%s",
+        database_for_humans(settings.database_url),
+        ",".join(engine.catalog.names),
+        f"http://0.0.0.0:{metrics_port}/metrics" if metrics_port is not None else "off",
+    )
     try:
         await stop.wait()
     finally:
@@ -93,8 +110,42 @@ async def _worker_main(settings: Settings) -> None:
         await db.dispose()
 
 
+def database_for_humans(url: str) -> str:
+    """The database URL with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def announce_start(settings: Settings, url: str, *, worker: bool) -> None:
+    """The line that tells an operator the server is ready, and what it is."""
+    log.info(
+        "listening on %s database=%s providers=%s worker=%s",
+        url,
+        database_for_humans(settings.database_url),
+        ",".join(ProviderCatalog.from_file(settings.providers_file).names),
+        "yes" if worker else "no (API only)",
+    )
+
+
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that logs the start line once its socket is listening."""
+
+    def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
+        super().__init__(config)
+        self._settings = settings
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.servers:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            announce_start(self._settings, f"http://{host}:{port}", worker=self._settings.run_worker)
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
-    uvicorn.Server(uvicorn_config(build_app(settings), host, port)).run()
+    AnnouncingServer(uvicorn_config(build_app(settings), host, port), settings).run()
 
 
 class ServerThread:

@@ -1,7 +1,10 @@
 """Every tunable, named once. Read from ``AGENTBATCH_*`` environment variables or passed explicitly."""
 
+import base64
+import binascii
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,11 +62,14 @@ class Settings(BaseSettings):
     llm_backoff_base_s: float = Field(default=0.5, gt=0)
     llm_backoff_max_s: float = Field(default=30.0, gt=0)
     callback_timeout_s: float = Field(default=10.0, gt=0)
-    callback_max_attempts: int = Field(default=5, ge=1)
+    callback_max_attempts: int = Field(
+        default=1_000, ge=1, description="Callback attempts at most (the retry window usually ends first)."
+    )
     callback_backoff_base_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles.")
     callback_secret: str = Field(
         default="",
-        description="When set, callbacks carry X-Agentbatch-Signature (HMAC-SHA256 of timestamp.body).",
+        description="Standard Webhooks secret (whsec_<base64>); when set, callbacks carry webhook-id, "
+        "webhook-timestamp and webhook-signature headers.",
     )
     # The custom-tool sandbox (docs/decisions/0004-tool-sandbox.md).
     tool_sandbox_bwrap: str = Field(
@@ -105,6 +111,39 @@ class Settings(BaseSettings):
         description="Claims an item gets: a turn that fails (an unexpected error, a refused commit, its "
         "deadline) returns its item to the queue until then, after that the item errors with the reason.",
     )
+
+    log_format: Literal["kv", "json"] = Field(
+        default="kv", description="Log lines as key=value pairs (kv) or one JSON object per line (json)."
+    )
+    callback_retry_window_s: float = Field(
+        default=86_400.0, gt=0, description="Failed callbacks are retried (with backoff) for this long."
+    )
+    callback_backoff_max_s: float = Field(
+        default=3_600.0, gt=0, description="Longest delay between attempts."
+    )
+    callback_allow_private_urls: bool = Field(
+        default=False,
+        description="With API keys on, accept callback URLs that resolve to loopback, private or "
+        "link-local addresses (refused by default).",
+    )
+
+    @field_validator("callback_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        if not value:
+            return value
+        body = value.removeprefix("whsec_")
+        try:
+            decoded = (
+                base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+                if value.startswith("whsec_")
+                else b""
+            )
+        except binascii.Error:
+            decoded = b""
+        if not decoded:
+            raise ValueError("callback_secret must be a Standard Webhooks secret: whsec_<base64 key>")
+        return value
 
     @field_validator("database_url")
     @classmethod

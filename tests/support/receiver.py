@@ -33,6 +33,11 @@ class CallbackReceiver:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/batch-done"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
+    def answer(self, statuses: list[int]) -> None:
+        """From now on answer with ``statuses`` in turn (then 200)."""
+        with self._lock:
+            self._statuses = list(statuses)
+
     def __enter__(self) -> "CallbackReceiver":
         self._thread.start()
         return self

@@ -1,11 +1,14 @@
 """``agentbatch``: serve the API, run the emulator, run the demo, manage API keys."""
 
-import logging
 from pathlib import Path
 
 import typer
 
+from agentbatch import __version__
+from agentbatch.cli import agents, batches
 from agentbatch.cli.keys import keys_app
+from agentbatch.cli.options import LOG_LEVEL_OPTION
+from agentbatch.engine.log_format import configure_logging
 from agentbatch.process_hardening import forbid_inspection
 from agentbatch.settings import Settings
 
@@ -13,18 +16,22 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(keys_app, name="keys")
 
 
+def _version(show: bool) -> None:
+    if show:
+        typer.echo(f"agentbatch {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _logging(
-    log_level: str = typer.Option(
-        "warning", envvar="AGENTBATCH_LOG_LEVEL", help="debug, info, warning, error."
+    log_level: str = LOG_LEVEL_OPTION,
+    log_format: str = typer.Option(
+        "kv", envvar="AGENTBATCH_LOG_FORMAT", help="kv (key=value pairs) or json (one object a line)."
     ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print it."),
 ) -> None:
     forbid_inspection()  # every command (serve, worker, ...) holds secrets in its environment
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
-    for noisy in ("alembic", "httpx", "httpcore", "openai", "anthropic", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(log_level, "json" if log_format == "json" else "kv")
 
 
 def _settings(database_url: str | None, **overrides: object) -> Settings:
@@ -56,11 +63,12 @@ def worker_command(
         None, envvar="AGENTBATCH_DATABASE_URL", help="The database the API servers use."
     ),
     providers_file: Path | None = typer.Option(None, help="TOML file of extra OpenAI-compatible providers."),
+    metrics_port: int | None = typer.Option(None, help="Serve this worker's Prometheus figures here."),
 ) -> None:
     """Run a worker alone: it claims and runs batch items from the shared database."""
     from agentbatch.server import run_worker
 
-    run_worker(_settings(database_url, providers_file=providers_file))
+    run_worker(_settings(database_url, providers_file=providers_file), metrics_port)
 
 
 @app.command("mock-llm")
@@ -95,6 +103,10 @@ def demo(agents: int = typer.Option(200, min=1, help="How many agents the batch 
     from agentbatch.cli.demo import run_demo
 
     run_demo(agents, Console())
+
+
+app.add_typer(batches.app, name="batches")
+app.add_typer(agents.app, name="agents")
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ class Batch:
     last_updated_by_id: str | None = None
     counts: RequestCounts = field(default_factory=RequestCounts)
     usage: Usage = field(default_factory=Usage)
+    priority: int = 0
 
 
 @dataclass(slots=True)

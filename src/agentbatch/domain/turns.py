@@ -49,3 +49,5 @@ class ClaimedItem:
     lease_owner: str
     started_at: datetime
     batch_created_at: datetime | None = None
+    batch_started: bool = False
+    """True for the items whose claim moved their batch from created to running."""

@@ -9,6 +9,7 @@ from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
+from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
@@ -48,6 +49,7 @@ class BatchCommands:
         callback_url: str | None = None,
         completion_window: str | None = None,
         metadata: dict[str, Any] | None = None,
+        priority: int = 0,
     ) -> Batch:
         if not requests:
             raise InvalidRequest("requests must hold at least one request")
@@ -64,6 +66,7 @@ class BatchCommands:
             callback_url=callback_url,
             expires_at=expires_at,
             last_updated_by_id=owner_id,
+            priority=priority,
         )
         async with self._db.write() as conn:
             models = await agent_store.agent_models(
@@ -77,11 +80,13 @@ class BatchCommands:
                     "model": models[request.agent_id],
                     "position": position,
                     "request": request.body,
+                    "claim_rank": -priority,
                 }
                 for position, request in enumerate(requests)
             ]
             await batch_store.insert_batch(conn, batch, items)
         batch.counts.add(ItemStatus.PENDING, len(items))
+        batch_events.batch_created(batch)
         self._signals.notify_work()
         return batch
 
@@ -100,6 +105,7 @@ class BatchCommands:
             await batch_store.end_batch(conn, batch, BatchStatus.CANCELLED, now, owner_id)
             cancelled = await batch_store.get_batch(conn, owner_id, batch_id)
         assert cancelled is not None
+        batch_events.batch_ended(cancelled)
         self._signals.notify_cancel(batch_id)
         return cancelled
 

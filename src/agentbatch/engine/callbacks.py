@@ -1,36 +1,54 @@
-"""Telling the caller a batch has ended: POST to its ``callback_url``, retried with backoff.
+"""Telling the caller a batch has ended: POST to its ``callback_url``, signed, retried, logged.
 
 The body is what Letta sends (``job_id``, ``status``, ``completed_at``, ``metadata``) plus
-``stop_reason`` and ``request_counts``. Each attempt is recorded on the batch (``callback_sent_at``,
-``callback_status_code``, ``callback_error``). Deliveries run beside everything else with a timeout and a
-bound on how many are in flight, so a slow or dead endpoint delays nothing but its own callback. With
-``AGENTBATCH_CALLBACK_SECRET`` set, each POST is signed (``signature_headers``).
+``stop_reason`` and ``request_counts``; it goes out on every terminal status (completed, failed,
+cancelled, expired). With ``AGENTBATCH_CALLBACK_SECRET`` (``whsec_…``) set, each POST is signed per
+Standard Webhooks: ``webhook-id`` (the same for every retry of one message), ``webhook-timestamp`` and
+``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``. Failed attempts are retried with
+exponential backoff and jitter until the retry window (24 h by default) has passed; the due time lives
+in the database, so retries survive restarts. Every attempt is written to the delivery log. Deliveries
+run beside everything else with a timeout and a bound on how many are in flight, so a slow or dead
+endpoint delays nothing but its own callback.
 """
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import random
 import time
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
+from standardwebhooks import Webhook
 
 from agentbatch.domain.batches import Batch
-from agentbatch.store.callbacks import DueCallback, claim_due_callbacks, record_callback_attempt
+from agentbatch.domain.errors import InvalidRequest, NotFound
+from agentbatch.engine import metrics
+from agentbatch.engine.events import emit
+from agentbatch.store import batches as batch_store
+from agentbatch.store.callbacks import (
+    DeliveryAttempt,
+    DueCallback,
+    claim_due_callbacks,
+    record_callback_attempt,
+    schedule_replay,
+)
 from agentbatch.store.database import Database
 
 log = logging.getLogger(__name__)
 
 
-def signature_headers(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
-    """``X-Agentbatch-Signature: sha256=HMAC(secret, "<timestamp>.<body>")``, so a receiver can check
-    that a callback came from this server and is fresh."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Agentbatch-Timestamp": str(timestamp), "X-Agentbatch-Signature": f"sha256={digest}"}
+def signature_headers(secret: str, webhook_id: str, body: bytes, sent_at: datetime) -> dict[str, str]:
+    """The three Standard Webhooks headers for ``body``, signed with a ``whsec_…`` secret."""
+    signature = Webhook(secret).sign(webhook_id, sent_at, body.decode())
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signature,
+    }
 
 
 def callback_body(batch: Batch) -> dict[str, Any]:
@@ -51,15 +69,28 @@ def callback_body(batch: Batch) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter (each delay drawn from [ceiling/2, ceiling]), for ``window_s``
+    after the first attempt, and never more than ``max_attempts`` attempts."""
+
+    window_s: float = 86_400.0
+    max_attempts: int = 1_000
+    base_s: float = 2.0
+    max_s: float = 3_600.0
+
+    def delay_s(self, attempts: int) -> float:
+        ceiling = min(self.max_s, self.base_s * 2 ** min(attempts - 1, 60))
+        return random.uniform(ceiling / 2, ceiling)
+
+
 class CallbackDispatcher:
     def __init__(
         self,
         db: Database,
         *,
         timeout_s: float,
-        max_attempts: int,
-        backoff_base_s: float = 1.0,
-        backoff_max_s: float = 300.0,
+        policy: RetryPolicy,
         poll_s: float = 0.5,
         max_in_flight: int = 32,
         secret: str = "",
@@ -67,9 +98,7 @@ class CallbackDispatcher:
         self._db = db
         self._secret = secret
         self._timeout_s = timeout_s
-        self._max_attempts = max_attempts
-        self._base = backoff_base_s
-        self._max = backoff_max_s
+        self._policy = policy
         self._poll = poll_s
         self._slots = asyncio.Semaphore(max_in_flight)
         self._max_in_flight = max_in_flight
@@ -104,43 +133,87 @@ class CallbackDispatcher:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, http: httpx.AsyncClient, callback: DueCallback) -> None:
+    async def _post(self, http: httpx.AsyncClient, callback: DueCallback) -> tuple[int | None, str | None]:
         batch = callback.batch
         assert batch.callback_url is not None
-        status: int | None = None
-        error: str | None = None
+        body = orjson.dumps(callback_body(batch))
+        headers = {"Content-Type": "application/json"}
+        if self._secret:
+            headers.update(signature_headers(self._secret, callback.webhook_id, body, datetime.now(UTC)))
+        try:
+            response = await http.post(batch.callback_url, content=body, headers=headers)
+        except httpx.HTTPError as failure:
+            return None, f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+        status = response.status_code
+        return status, None if 200 <= status < 300 else f"callback endpoint answered HTTP {status}"
+
+    async def _deliver(self, http: httpx.AsyncClient, callback: DueCallback) -> None:
+        batch = callback.batch
         async with self._slots:
-            try:
-                body = orjson.dumps(callback_body(batch))
-                headers = {"Content-Type": "application/json"}
-                if self._secret:
-                    headers.update(signature_headers(self._secret, body, int(time.time())))
-                response = await http.post(batch.callback_url, content=body, headers=headers)
-                status = response.status_code
-                if not 200 <= status < 300:
-                    error = f"callback endpoint answered HTTP {status}"
-            except httpx.HTTPError as failure:
-                error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+            attempted_at = datetime.now(UTC)
+            started = time.perf_counter()
+            status, error = await self._post(http, callback)
+            latency_s = time.perf_counter() - started
         attempts = callback.attempts + 1
         now = datetime.now(UTC)
-        retry = error is not None and attempts < self._max_attempts
-        next_due = now + timedelta(seconds=self._backoff(attempts)) if retry else None
-        if error is not None and not retry:
-            error = f"{error} (gave up after {attempts} attempts)"
+        retry_until = callback.retry_until or attempted_at + timedelta(seconds=self._policy.window_s)
+        next_due: datetime | None = None
+        if error is not None:
+            candidate = now + timedelta(seconds=self._policy.delay_s(attempts))
+            if attempts < self._policy.max_attempts and candidate <= retry_until:
+                next_due = candidate
+            else:
+                error = f"{error} (gave up after {attempts} attempts)"
+        result = "delivered" if error is None else ("failed" if next_due else "gave_up")
+        metrics.CALLBACK_ATTEMPTS.labels(result).inc()
+        metrics.CALLBACK_SECONDS.observe(latency_s)
+        if error is not None:
+            emit(
+                "callback.failed",
+                level=logging.WARNING,
+                batch_id=batch.id,
+                webhook_id=callback.webhook_id,
+                attempt=attempts,
+                status_code=status,
+                error=error,
+                next_attempt_at=next_due.isoformat() if next_due else None,
+            )
+        else:
+            emit("callback.delivered", batch_id=batch.id, webhook_id=callback.webhook_id, attempt=attempts)
+        attempt = DeliveryAttempt(
+            batch_id=batch.id,
+            webhook_id=callback.webhook_id,
+            attempt=attempts,
+            attempted_at=attempted_at,
+            status_code=status,
+            latency_ms=round(latency_s * 1000, 3),
+            error=error,
+            next_attempt_at=next_due,
+        )
         try:
             async with self._db.write() as conn:
-                await record_callback_attempt(
-                    conn,
-                    batch.id,
-                    sent_at=now,
-                    status_code=status,
-                    error=error,
-                    attempts=attempts,
-                    next_due_at=next_due,
-                )
+                await record_callback_attempt(conn, attempt, retry_until=retry_until)
         except Exception:
             log.exception("could not record the callback of %s; it will be sent again", batch.id)
 
-    def _backoff(self, attempts: int) -> float:
-        ceiling = min(self._max, self._base * 2 ** (attempts - 1))
-        return random.uniform(ceiling / 2, ceiling)
+
+class CallbackReplays:
+    """``POST …/callbacks/replay``: send an ended batch's callback again, as a new message."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def replay(self, owner_id: str, batch_id: str) -> str:
+        async with self._db.write() as conn:
+            batch = await batch_store.get_batch(conn, owner_id, batch_id)
+            if batch is None:
+                raise NotFound(f"Batch {batch_id} not found")
+            if batch.callback_url is None:
+                raise InvalidRequest(f"Batch {batch_id} has no callback_url; there is nothing to replay")
+            if not batch.status.is_terminal:
+                raise InvalidRequest(
+                    f"Batch {batch_id} is still {batch.status.value}; its callback is sent when it ends"
+                )
+            webhook_id = f"{batch_id}.replay-{uuid.uuid4().hex[:12]}"
+            await schedule_replay(conn, batch_id, webhook_id, datetime.now(UTC))
+        return webhook_id

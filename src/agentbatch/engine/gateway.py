@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from agentbatch.engine.limits import AdjustableLimit, share_of
+from agentbatch.engine.metrics import observed_call
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import ProviderError
@@ -126,7 +127,8 @@ class EngineGateway:
         async with limit.slot():
             await attempts.pause.wait()
             try:
-                return await self._registry.chat_model(handle).complete(request)
+                call = self._registry.chat_model(handle).complete(request)
+                return await observed_call(handle.provider, str(handle), call)
             except ProviderError as error:
                 if error.pauses_provider:
                     self._pause(attempts.pause, error, attempts.count)

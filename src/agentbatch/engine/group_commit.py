@@ -10,7 +10,9 @@ import logging
 from datetime import UTC, datetime
 
 from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.engine import batch_events
 from agentbatch.runtime.ports import TurnAborted
+from agentbatch.store.batch_reports import batches_ended_at
 from agentbatch.store.database import Database
 from agentbatch.store.steps import apply_commits
 
@@ -48,11 +50,12 @@ class GroupCommitter:
         live = [entry for entry in group if not entry[2].done()]  # a cancelled turn no longer waits
         if not live:
             return
+        now = datetime.now(UTC)
         try:
             async with self._db.write() as conn:
-                accepted = await apply_commits(
-                    conn, [(item, commit) for item, commit, _ in live], datetime.now(UTC)
-                )
+                accepted = await apply_commits(conn, [(item, commit) for item, commit, _ in live], now)
+                ending = [item.batch_id for item, commit, _ in live if commit.stop and item.batch_id]
+                ended_batches = await batches_ended_at(conn, ending, now) if ending else []
         except Exception:
             if len(live) == 1:
                 log.exception("a step could not be written")
@@ -64,8 +67,12 @@ class GroupCommitter:
             return
         self.transactions += 1
         self.commits += len(live)
-        for (_, _, future), ok in zip(live, accepted, strict=True):
+        for (item, commit, future), ok in zip(live, accepted, strict=True):
+            if ok:
+                batch_events.commit_written(item, commit)
             _settle(future, ok=ok)
+        for batch in ended_batches:
+            batch_events.batch_ended(batch)
 
 
 def _settle(future: "asyncio.Future[bool]", *, ok: bool = False, error: bool = False) -> None:

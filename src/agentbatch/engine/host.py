@@ -10,7 +10,7 @@ from typing import Any
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.engine.agent_commands import AgentCommands
 from agentbatch.engine.batch_commands import BatchCommands
-from agentbatch.engine.callbacks import CallbackDispatcher
+from agentbatch.engine.callbacks import CallbackDispatcher, RetryPolicy
 from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.group_commit import GroupCommitter
 from agentbatch.engine.leases import LeaseKeeper
@@ -87,8 +87,12 @@ class EngineHost:
         self.callbacks = CallbackDispatcher(
             db,
             timeout_s=settings.callback_timeout_s,
-            max_attempts=settings.callback_max_attempts,
-            backoff_base_s=settings.callback_backoff_base_s,
+            policy=RetryPolicy(
+                window_s=settings.callback_retry_window_s,
+                max_attempts=settings.callback_max_attempts,
+                base_s=settings.callback_backoff_base_s,
+                max_s=settings.callback_backoff_max_s,
+            ),
             secret=settings.callback_secret,
         )
         self._tasks: list[asyncio.Task[Any]] = []

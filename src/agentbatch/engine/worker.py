@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentbatch.domain.turns import ClaimedItem
+from agentbatch.engine.events import emit
 from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.limits import share_of
+from agentbatch.engine.metrics import LEASE_EXPIRIES
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_execution import TurnContext, TurnExecutor
 from agentbatch.store import batches as batch_store
@@ -148,6 +150,9 @@ class Worker:
                 )
                 self._running[model] += len(got)
                 claimed.extend(got)
+                for item in got:
+                    if item.batch_started:
+                        emit("batch.started", batch_id=item.batch_id, worker_id=self.worker_id, model=model)
         self.claims += 1
         self.claimed += len(claimed)
         return claimed
@@ -190,8 +195,10 @@ class Worker:
                 await self._take_share(workers)
                 for batch_id in expired:
                     self._leases.stop_batch(batch_id)
+                    emit("batch.ended", batch_id=batch_id, status="expired")
                 if released:
-                    log.warning("recovered %d items from stalled workers", released)
+                    LEASE_EXPIRIES.inc(released)
+                    emit("lease.recovered", level=logging.WARNING, items=released, worker_id=self.worker_id)
                     self._signals.notify_work()
             except Exception:
                 log.exception("sweep failed; will retry")

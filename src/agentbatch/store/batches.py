@@ -38,6 +38,7 @@ async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[dict
             created_at=batch.created_at,
             updated_at=batch.updated_at,
             last_updated_by_id=batch.last_updated_by_id,
+            priority=batch.priority,
         )
     )
     await queue.insert_items(conn, batch.id, batch.owner_id, items, batch.created_at)
@@ -113,6 +114,7 @@ def _batch_from_row(row: Row[Any]) -> Batch:
         total_duration_ns=row.total_duration_ns,
         last_updated_by_id=row.last_updated_by_id,
         counts=RequestCounts(),
+        priority=row.priority,
     )
 
 

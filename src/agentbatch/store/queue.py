@@ -147,7 +147,8 @@ async def claim_items(
     now: datetime,
     item_id: str | None = None,
 ) -> list[ClaimedItem]:
-    """Lease up to ``limit`` ready items of a model, oldest first (or the one named item)."""
+    """Lease up to ``limit`` ready items of a model, highest batch priority then oldest first (or the
+    one named item)."""
     candidates = select(batch_items.c.seq).where(
         batch_items.c.status == ItemStatus.PENDING.value, batch_items.c.ready
     )
@@ -155,7 +156,7 @@ async def claim_items(
         candidates = candidates.where(batch_items.c.id == item_id)
     if model is not None:
         candidates = candidates.where(batch_items.c.model == model)
-    candidates = candidates.order_by(batch_items.c.seq).limit(limit)
+    candidates = candidates.order_by(batch_items.c.claim_rank, batch_items.c.seq).limit(limit)
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     rows = (
@@ -203,16 +204,24 @@ async def _mark_batches_running(conn: AsyncConnection, claimed: Sequence[Claimed
     batch_ids = list({item.batch_id for item in claimed if item.batch_id is not None})
     if not batch_ids:
         return
-    await conn.execute(
-        update(batches)
-        .where(batches.c.id.in_(batch_ids), batches.c.status == BatchStatus.CREATED.value)
-        .values(status=BatchStatus.RUNNING.value, started_at=now, updated_at=now)
+    started = set(
+        (
+            await conn.execute(
+                update(batches)
+                .where(batches.c.id.in_(batch_ids), batches.c.status == BatchStatus.CREATED.value)
+                .values(status=BatchStatus.RUNNING.value, started_at=now, updated_at=now)
+                .returning(batches.c.id)
+            )
+        ).scalars()
     )
     query = select(batches.c.id, batches.c.created_at).where(batches.c.id.in_(batch_ids))
     created = {row.id: row.created_at for row in await conn.execute(query)}
     for item in claimed:
         if item.batch_id is not None:
             item.batch_created_at = created.get(item.batch_id)
+            if item.batch_id in started:
+                item.batch_started = True
+                started.discard(item.batch_id)
 
 
 async def renew_leases(

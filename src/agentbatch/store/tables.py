@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -137,6 +138,9 @@ batches = Table(
     Column(
         "dispatch", String(16), nullable=False, server_default="direct", doc="direct | provider_batch | auto"
     ),
+    Column("callback_webhook_id", String(128), doc="webhook-id of the owed callback; NULL: the batch id."),
+    Column("callback_retry_until", UtcDateTime, doc="Failed callback attempts are retried until then."),
+    Column("priority", Integer, nullable=False, server_default="0", doc="Higher is claimed first."),
     Index("ix_batches_owner_created", "owner_id", "created_at", "id"),
     Index(
         "ix_batches_unfinished",
@@ -179,11 +183,13 @@ batch_items = Table(
     Column("completed_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Column("custom_id", String(64), doc="The caller's own id for this request, unique in its batch."),
+    Column("claim_rank", Integer, nullable=False, server_default="0", doc="Minus the batch's priority."),
     Index("ix_batch_items_batch_status", "batch_id", "status"),
     Index("ix_batch_items_agent", "agent_id", "seq"),
     Index(
         "ix_batch_items_claimable",
         "model",
+        "claim_rank",
         "seq",
         sqlite_where=text("status = 'pending' AND ready"),
         postgresql_where=text("status = 'pending' AND ready"),
@@ -269,4 +275,19 @@ api_keys = Table(
     Column("revoked_at", UtcDateTime),
     UniqueConstraint("key_digest", name="uq_api_keys_key_digest"),
     Index("ix_api_keys_tenant", "tenant_id"),
+)
+
+callback_deliveries = Table(
+    "callback_deliveries",
+    metadata,
+    Column("seq", SequenceKey, primary_key=True, autoincrement=True),
+    Column("batch_id", ID, ForeignKey("batches.id", ondelete="CASCADE"), nullable=False),
+    Column("webhook_id", String(128), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Column("status_code", Integer, doc="NULL: the endpoint was not reached."),
+    Column("latency_ms", Float, nullable=False),
+    Column("error", Text),
+    Column("next_attempt_at", UtcDateTime, doc="When it is retried; NULL: delivered or given up."),
+    Index("ix_callback_deliveries_batch", "batch_id", "seq"),
 )

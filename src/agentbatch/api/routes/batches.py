@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from agentbatch.api.auth import caller
+from agentbatch.api.callback_urls import refuse_internal_callback_url
 from agentbatch.api.paging import page_params
 from agentbatch.api.responses import OrjsonResponse
 from agentbatch.api.schemas.batches import CreateBatchIn
@@ -13,7 +14,7 @@ from agentbatch.api.views.batches import batch_view, item_view
 from agentbatch.api.views.messages import internal_message
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import NotFound
-from agentbatch.domain.ids import IdPrefix, id_pattern
+from agentbatch.domain.ids import DEFAULT_USER_ID, IdPrefix, id_pattern
 from agentbatch.domain.paging import PageRequest
 from agentbatch.domain.states import BatchStatus
 from agentbatch.engine.batch_commands import TurnSubmission
@@ -29,6 +30,8 @@ BatchId = Path(pattern=id_pattern(IdPrefix.BATCH), description="job-<uuid4>")
 async def create_batch(
     body: CreateBatchIn, owner: str = Depends(caller), svc: ApiServices = Depends(services)
 ) -> dict[str, Any]:
+    if body.callback_url and owner != DEFAULT_USER_ID and not svc.settings.callback_allow_private_urls:
+        await refuse_internal_callback_url(body.callback_url)
     requests = [
         TurnSubmission(agent_id=request.agent_id, body=request.normalised()) for request in body.requests
     ]
@@ -38,6 +41,7 @@ async def create_batch(
         callback_url=body.callback_url,
         completion_window=body.completion_window,
         metadata=body.metadata,
+        priority=body.priority,
     )
     return batch_view(batch)
 

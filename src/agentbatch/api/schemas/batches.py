@@ -21,6 +21,12 @@ class CreateBatchIn(BaseModel):
         default=None, description="Extension: expire unfinished requests after this long, e.g. '24h'."
     )
     metadata: dict[str, Any] | None = Field(default=None, description="Extension: kept on the batch.")
+    priority: int = Field(
+        default=0,
+        ge=-1_000_000,
+        le=1_000_000,
+        description="Extension: among ready requests, those of higher-priority batches are claimed first.",
+    )
 
     @field_validator("callback_url")
     @classmethod

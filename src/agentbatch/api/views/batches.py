@@ -33,6 +33,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "ttft_ns": batch.ttft_ns,
         "total_duration_ns": batch.total_duration_ns,
         "expires_at": _iso(batch.expires_at),
+        "priority": batch.priority,
         "request_counts": {
             "total": batch.request_count,
             "pending": counts.pending,
