@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agentbatch.domain.pricing import CostTotals
 from agentbatch.domain.states import BatchStatus, ItemStatus
 
 
@@ -55,6 +56,7 @@ class Batch:
     last_updated_by_id: str | None = None
     counts: RequestCounts = field(default_factory=RequestCounts)
     usage: Usage = field(default_factory=Usage)
+    cost: CostTotals = field(default_factory=CostTotals)
 
 
 @dataclass(slots=True)
@@ -74,3 +76,6 @@ class BatchItem:
     error: str | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    custom_id: str | None = None
+    attempts: int = 0
+    cost: CostTotals = field(default_factory=CostTotals)

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from agentbatch.domain.pricing import PriceTable
 from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.runtime.ports import TurnAborted
 from agentbatch.store.database import Database
@@ -19,8 +20,9 @@ _Entry = tuple[ClaimedItem, Commit, "asyncio.Future[bool]"]
 
 
 class GroupCommitter:
-    def __init__(self, db: Database, *, max_group: int = 512) -> None:
+    def __init__(self, db: Database, *, max_group: int = 512, prices: PriceTable | None = None) -> None:
         self._db = db
+        self._prices = prices or PriceTable()
         self._max_group = max_group
         self._queue: asyncio.Queue[_Entry] = asyncio.Queue()
         self.transactions = 0
@@ -51,7 +53,7 @@ class GroupCommitter:
         try:
             async with self._db.write() as conn:
                 accepted = await apply_commits(
-                    conn, [(item, commit) for item, commit, _ in live], datetime.now(UTC)
+                    conn, [(item, commit) for item, commit, _ in live], datetime.now(UTC), self._prices
                 )
         except Exception:
             if len(live) == 1:

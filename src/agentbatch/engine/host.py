@@ -5,6 +5,7 @@ worker (unless this process only serves the API)."""
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from agentbatch.domain.ids import IdPrefix, new_id
@@ -48,13 +49,15 @@ class EngineHost:
         sandbox = ToolSandbox(
             SandboxLimits(timeout_s=settings.tool_timeout_s, memory_mb=settings.tool_memory_mb)
         )
-        self.committer = GroupCommitter(db)
+        self.committer = GroupCommitter(db, prices=self.catalog.prices)
         self.executor = TurnExecutor(
             db, TurnRunner(self.gateway, sandbox), self.committer, self.catalog, settings.default_max_steps
         )
         self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
         self.agents = AgentCommands(db, self.catalog)
-        self.batches = BatchCommands(db, self.signals)
+        self.batches = BatchCommands(
+            db, self.signals, key_retention=timedelta(seconds=settings.idempotency_key_retention_s)
+        )
         self.turns = TurnCommands(
             db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s
         )
