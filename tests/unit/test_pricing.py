@@ -67,15 +67,15 @@ def test_the_providers_file_overrides_and_adds_prices(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "table",
     [
-        'input = 1\n',  # no output
+        "input = 1\n",  # no output
         'input = 1\noutput = 1\ncolour = "red"\n',
-        'input = -1\noutput = 1\n',
-        'input = 1\noutput = 1\nbatch_discount = 2\n',
+        "input = -1\noutput = 1\n",
+        "input = 1\noutput = 1\nbatch_discount = 2\n",
         'input = "cheap"\noutput = 1\n',
     ],
 )
 def test_a_bad_price_table_is_refused_at_start(tmp_path: Path, table: str) -> None:
     path = tmp_path / "providers.toml"
     path.write_text('[prices."openai/x"]\n' + table)
-    with pytest.raises(ValueError, match="openai/x|must"):
+    with pytest.raises(ValueError, match=r"openai/x|must"):
         ProviderCatalog.from_file(path)
