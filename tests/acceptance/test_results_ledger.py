@@ -161,3 +161,25 @@ def test_results_are_owner_scoped(database_url: str) -> None:
         assert theirs.status_code == 404 and batch.id in theirs.text
         unknown = url.replace(batch.id, "job-00000000-0000-4000-8000-000000000000")
         assert httpx.get(unknown, headers={"Authorization": "Bearer k1"}).status_code == 404
+
+
+def test_follow_gives_up_after_its_maximum_wait(
+    sqlite_url: str, fresh_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_sdks_at(monkeypatch, fresh_emulator)
+    settings = live_settings(sqlite_url, results_poll_s=0.05, results_follow_max_s=0.5)
+    with ServerThread(settings) as server:
+        client = Letta(base_url=server.base_url, max_retries=0)
+        agents = [client.agents.create(model=MODEL, name=f"a{i}").id for i in range(2)]
+        batch = client.batches.create(
+            requests=[
+                {"agent_id": agents[0], "input": "quick", "custom_id": "quick"},
+                {"agent_id": agents[1], "input": "[[sleep:3000]] slow", "custom_id": "slow"},
+            ]
+        )
+        wait_for(lambda: items(client, batch.id)[0]["status"] == "succeeded", what="the quick request")
+        started = time.monotonic()
+        lines = results(server.base_url, batch.id, follow="true")
+        assert time.monotonic() - started < 2.5  # closed at its maximum wait, not at the batch's end
+        assert [line["custom_id"] for line in lines] == ["quick"]
+        client.batches.cancel(batch.id)
