@@ -1,5 +1,6 @@
 """Submitting and cancelling batches. A batch is accepted whole or not at all."""
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from agentbatch.store import batches as batch_store
 from agentbatch.store import idempotency as idempotency_store
 from agentbatch.store.database import Connection, Database
 
+log = logging.getLogger(__name__)
 BATCH_METADATA = {"job_type": "batch_messages"}
 _WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -111,7 +113,18 @@ class BatchCommands:
             await batch_store.insert_batch(conn, batch, items)
         batch.counts.add(ItemStatus.PENDING, len(items))
         self._signals.notify_work()
+        if idempotency is not None:
+            await self._forget_expired_keys(now)
         return Submitted(batch, replayed=False)
+
+    async def _forget_expired_keys(self, now: datetime) -> None:
+        """Housekeeping in a transaction of its own, after the batch is safely in: a failure here costs
+        nothing but a later retry of the purge."""
+        try:
+            async with self._db.write() as conn:
+                await idempotency_store.purge_expired(conn, now)
+        except Exception:
+            log.warning("expired idempotency keys could not be purged; will retry", exc_info=True)
 
     async def _earlier_use(
         self, conn: Connection, owner_id: str, idempotency: IdempotencyKey, batch_id: str, now: datetime

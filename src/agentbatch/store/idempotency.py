@@ -35,7 +35,13 @@ async def reserve(
     expires_at: datetime,
 ) -> KeyUse | None:
     """Reserve ``key`` for ``batch_id``: None if this call reserved it, else the live earlier use."""
-    await conn.execute(delete(idempotency_keys).where(idempotency_keys.c.expires_at < now))
+    await conn.execute(
+        delete(idempotency_keys).where(
+            idempotency_keys.c.owner_id == owner_id,
+            idempotency_keys.c.key == key,
+            idempotency_keys.c.expires_at < now,
+        )
+    )
     values = {
         "owner_id": owner_id,
         "key": key,
@@ -56,3 +62,9 @@ async def reserve(
         )
     ).one()
     return KeyUse(batch_id=row.batch_id, body_hash=row.body_hash)
+
+
+async def purge_expired(conn: AsyncConnection, now: datetime) -> int:
+    """Forget every key past its retention (index on ``expires_at``)."""
+    result = await conn.execute(delete(idempotency_keys).where(idempotency_keys.c.expires_at < now))
+    return int(result.rowcount or 0)
