@@ -145,6 +145,19 @@ class Settings(BaseSettings):
             raise ValueError("callback_secret must be a Standard Webhooks secret: whsec_<base64 key>")
         return value
 
+    # Results ledger and idempotent create
+    idempotency_key_retention_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="How long an Idempotency-Key of a batch create is remembered (24 h).",
+    )
+    results_poll_s: float = Field(
+        default=0.5, gt=0, description="How often a followed results stream looks for newly ended requests."
+    )
+    results_follow_max_s: float = Field(
+        default=3_600.0, gt=0, description="The longest a followed results stream stays open."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

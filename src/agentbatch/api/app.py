@@ -9,7 +9,7 @@ from agentbatch import __version__
 from agentbatch.api.auth import KeyRing
 from agentbatch.api.body_limit import BodyLimitMiddleware
 from agentbatch.api.errors import DOCUMENTED_ERRORS, install_error_handlers
-from agentbatch.api.routes import agents, batches, callbacks, dashboard, health, metrics, tools
+from agentbatch.api.routes import agents, batches, callbacks, dashboard, health, metrics, results, tools
 from agentbatch.api.services import ApiServices
 from agentbatch.api.storable_input import install_validation_error_rendering, reject_unstorable_input
 
@@ -29,7 +29,7 @@ def create_app(services: ApiServices, lifespan: Lifespan | None = None) -> FastA
     app.state.key_ring = KeyRing(services.db, services.settings.api_key_list)
     install_error_handlers(app)
     install_validation_error_rendering(app)
-    for module in (health, agents, tools, batches, callbacks, metrics, dashboard):
+    for module in (health, agents, tools, batches, results, callbacks, metrics, dashboard):
         app.include_router(module.router, responses=DOCUMENTED_ERRORS)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agentbatch.domain.pricing import CostTotals
 from agentbatch.domain.states import BatchStatus, ItemStatus
 
 
@@ -56,6 +57,7 @@ class Batch:
     counts: RequestCounts = field(default_factory=RequestCounts)
     usage: Usage = field(default_factory=Usage)
     priority: int = 0
+    cost: CostTotals = field(default_factory=CostTotals)
 
 
 @dataclass(slots=True)
@@ -75,3 +77,6 @@ class BatchItem:
     error: str | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    custom_id: str | None = None
+    attempts: int = 0
+    cost: CostTotals = field(default_factory=CostTotals)

@@ -6,6 +6,7 @@
     │   └── StateConflict   400: the target is in a state that forbids the action (e.g. cancel a
     │                            finished batch). Deliberately not 409: the SDK retries 409s.
     ├── PayloadTooLarge     413: a request body over the configured limit
+    ├── IdempotencyKeyReused 422: an Idempotency-Key sent again with a different body
     └── Unauthorized        401: a missing or unknown API key
 
 Provider failures have their own tree in ``agentbatch.providers.errors``.
@@ -38,3 +39,9 @@ class PayloadTooLarge(AgentbatchError):
 
 class Unauthorized(AgentbatchError):
     status_code = 401
+
+
+class IdempotencyKeyReused(AgentbatchError):
+    """422: an ``Idempotency-Key`` already used with a different request body."""
+
+    status_code = 422

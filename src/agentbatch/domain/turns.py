@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from agentbatch.domain.agents import Block
+from agentbatch.domain.lanes import Lane
 from agentbatch.domain.messages import Message
 from agentbatch.domain.states import StopReason
 
@@ -21,6 +22,7 @@ class StepRecord:
     completion_tokens: int
     ttft_ns: int
     duration_ns: int
+    lane: Lane = Lane.DIRECT
 
 
 @dataclass(slots=True)

@@ -1,20 +1,23 @@
 """Submitting and cancelling batches. A batch is accepted whole or not at all."""
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agentbatch.domain.batches import Batch
-from agentbatch.domain.errors import InvalidRequest, NotFound, StateConflict
+from agentbatch.domain.errors import IdempotencyKeyReused, InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
-from agentbatch.store.database import Database
+from agentbatch.store import idempotency as idempotency_store
+from agentbatch.store.database import Connection, Database
 
+log = logging.getLogger(__name__)
 BATCH_METADATA = {"job_type": "batch_messages"}
 _WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -27,6 +30,22 @@ class TurnSubmission:
 
     agent_id: str
     body: dict[str, Any]
+    custom_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """A create's ``Idempotency-Key`` header and the hash of its body (canonical JSON)."""
+
+    key: str
+    body_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    batch: Batch
+    replayed: bool
+    """True when an earlier create with the same key and body made this batch; nothing new was written."""
 
 
 def parse_completion_window(window: str) -> timedelta:
@@ -37,9 +56,12 @@ def parse_completion_window(window: str) -> timedelta:
 
 
 class BatchCommands:
-    def __init__(self, db: Database, signals: EngineSignals) -> None:
+    def __init__(
+        self, db: Database, signals: EngineSignals, *, key_retention: timedelta = timedelta(hours=24)
+    ) -> None:
         self._db = db
         self._signals = signals
+        self._key_retention = key_retention
 
     async def submit(
         self,
@@ -50,7 +72,10 @@ class BatchCommands:
         completion_window: str | None = None,
         metadata: dict[str, Any] | None = None,
         priority: int = 0,
-    ) -> Batch:
+        idempotency: IdempotencyKey | None = None,
+    ) -> Submitted:
+        """Accept a batch whole; with an idempotency key used before (same owner, within its retention),
+        the earlier batch instead, or ``IdempotencyKeyReused`` when the body differs."""
         if not requests:
             raise InvalidRequest("requests must hold at least one request")
         now = datetime.now(UTC)
@@ -69,6 +94,10 @@ class BatchCommands:
             priority=priority,
         )
         async with self._db.write() as conn:
+            if idempotency is not None:
+                earlier = await self._earlier_use(conn, owner_id, idempotency, batch.id, now)
+                if earlier is not None:
+                    return Submitted(earlier, replayed=True)
             models = await agent_store.agent_models(
                 conn, owner_id, (request.agent_id for request in requests)
             )
@@ -81,6 +110,7 @@ class BatchCommands:
                     "position": position,
                     "request": request.body,
                     "claim_rank": -priority,
+                    "custom_id": request.custom_id,
                 }
                 for position, request in enumerate(requests)
             ]
@@ -88,6 +118,34 @@ class BatchCommands:
         batch.counts.add(ItemStatus.PENDING, len(items))
         batch_events.batch_created(batch)
         self._signals.notify_work()
+        if idempotency is not None:
+            await self._forget_expired_keys(now)
+        return Submitted(batch, replayed=False)
+
+    async def _forget_expired_keys(self, now: datetime) -> None:
+        """Housekeeping in a transaction of its own, after the batch is safely in: a failure here costs
+        nothing but a later retry of the purge."""
+        try:
+            async with self._db.write() as conn:
+                await idempotency_store.purge_expired(conn, now)
+        except Exception:
+            log.warning("expired idempotency keys could not be purged; will retry", exc_info=True)
+
+    async def _earlier_use(
+        self, conn: Connection, owner_id: str, idempotency: IdempotencyKey, batch_id: str, now: datetime
+    ) -> Batch | None:
+        earlier = await idempotency_store.reserve(
+            conn, owner_id, idempotency.key, idempotency.body_hash, batch_id, now, now + self._key_retention
+        )
+        if earlier is None:
+            return None
+        if earlier.body_hash != idempotency.body_hash:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {idempotency.key!r} was already used with a different request body "
+                f"(batch {earlier.batch_id}); send a new key for a different batch"
+            )
+        batch = await batch_store.get_batch(conn, owner_id, earlier.batch_id)
+        assert batch is not None, "an idempotency key names a batch of its owner"
         return batch
 
     async def cancel(self, owner_id: str, batch_id: str) -> Batch:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from agentbatch.domain.pricing import PriceTable
 from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.engine import batch_events
 from agentbatch.runtime.ports import TurnAborted
@@ -21,8 +22,9 @@ _Entry = tuple[ClaimedItem, Commit, "asyncio.Future[bool]"]
 
 
 class GroupCommitter:
-    def __init__(self, db: Database, *, max_group: int = 512) -> None:
+    def __init__(self, db: Database, *, max_group: int = 512, prices: PriceTable | None = None) -> None:
         self._db = db
+        self._prices = prices or PriceTable()
         self._max_group = max_group
         self._queue: asyncio.Queue[_Entry] = asyncio.Queue()
         self.transactions = 0
@@ -53,7 +55,9 @@ class GroupCommitter:
         now = datetime.now(UTC)
         try:
             async with self._db.write() as conn:
-                accepted = await apply_commits(conn, [(item, commit) for item, commit, _ in live], now)
+                accepted = await apply_commits(
+                    conn, [(item, commit) for item, commit, _ in live], now, self._prices
+                )
                 ending = [item.batch_id for item, commit, _ in live if commit.stop and item.batch_id]
                 ended_batches = await batches_ended_at(conn, ending, now) if ending else []
         except Exception:

@@ -5,6 +5,7 @@ worker (unless this process only serves the API)."""
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from agentbatch.domain.ids import IdPrefix, new_id
@@ -55,7 +56,7 @@ class EngineHost:
             ),
         )
         self.sandbox = sandbox
-        self.committer = GroupCommitter(db)
+        self.committer = GroupCommitter(db, prices=self.catalog.prices)
         self.executor = TurnExecutor(
             db,
             TurnRunner(self.gateway, sandbox),
@@ -67,7 +68,9 @@ class EngineHost:
         )
         self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
         self.agents = AgentCommands(db, self.catalog)
-        self.batches = BatchCommands(db, self.signals)
+        self.batches = BatchCommands(
+            db, self.signals, key_retention=timedelta(seconds=settings.idempotency_key_retention_s)
+        )
         self.turns = TurnCommands(
             db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s
         )

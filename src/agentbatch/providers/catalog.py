@@ -8,12 +8,24 @@ OpenAI-compatible providers come from a small TOML file::
     base_url = "http://127.0.0.1:8000/v1"
     api_key_env = "VLLM_API_KEY"      # optional: the variable holding its key
     context_window = 32768            # optional
+
+The same file may set or override model prices (USD per million tokens; see ``domain/pricing.py``)::
+
+    [prices."vllm/llama-3.1-8b"]
+    input = 0.05
+    output = 0.10
+    cached_input = 0.05               # optional: default the input price
+    batch_discount = 0.5              # optional: share off in the provider-batch lane
 """
 
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
+
+from agentbatch.domain.pricing import DEFAULT_BATCH_DISCOUNT, ModelPrice, PriceTable
 
 
 class WireProtocol(StrEnum):
@@ -47,8 +59,11 @@ DEFAULT_CONTEXT_WINDOW = {WireProtocol.OPENAI: 128_000, WireProtocol.ANTHROPIC: 
 
 
 class ProviderCatalog:
-    def __init__(self, extra: dict[str, ProviderEndpoint] | None = None) -> None:
+    def __init__(
+        self, extra: dict[str, ProviderEndpoint] | None = None, prices: PriceTable | None = None
+    ) -> None:
         self._endpoints = {**BUILT_IN, **(extra or {})}
+        self.prices = prices or PriceTable()
 
     @classmethod
     def from_file(cls, path: Path | None) -> "ProviderCatalog":
@@ -65,7 +80,8 @@ class ProviderCatalog:
             )
             for name, entry in document.get("providers", {}).items()
         }
-        return cls(extra)
+        prices = {handle: _model_price(handle, entry) for handle, entry in document.get("prices", {}).items()}
+        return cls(extra, PriceTable(prices))
 
     @property
     def names(self) -> list[str]:
@@ -90,3 +106,23 @@ class ProviderCatalog:
     def context_window(self, handle: ModelHandle) -> int:
         endpoint = self._endpoints[handle.provider]
         return endpoint.context_window or DEFAULT_CONTEXT_WINDOW[endpoint.protocol]
+
+
+def _model_price(handle: str, entry: dict[str, Any]) -> ModelPrice:
+    """One ``[prices."provider/model"]`` table; numbers become Decimals through their text (no float)."""
+    unknown = set(entry) - {"input", "output", "cached_input", "batch_discount"}
+    if unknown or "input" not in entry or "output" not in entry:
+        raise ValueError(
+            f"[prices.{handle!r}] needs `input` and `output` (USD per million tokens), "
+            f"optionally `cached_input` and `batch_discount`; got {sorted(entry)}"
+        )
+    try:
+        cached = entry.get("cached_input")
+        return ModelPrice(
+            input=Decimal(str(entry["input"])),
+            output=Decimal(str(entry["output"])),
+            cached_input=None if cached is None else Decimal(str(cached)),
+            batch_discount=Decimal(str(entry.get("batch_discount", DEFAULT_BATCH_DISCOUNT))),
+        )
+    except InvalidOperation as error:
+        raise ValueError(f"[prices.{handle!r}]: prices must be numbers") from error

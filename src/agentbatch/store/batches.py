@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.batches import Batch, BatchItem, RequestCounts, Usage
 from agentbatch.domain.paging import PageRequest
+from agentbatch.domain.pricing import CostTotals
 from agentbatch.domain.states import (
     UNFINISHED_BATCH_STATUSES,
     UNFINISHED_ITEM_STATUSES,
@@ -66,7 +67,7 @@ async def list_batches(
 
 
 async def with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Batch]:
-    """Attach request counts and usage totals to a page of batches: two grouped queries, not N+1."""
+    """Attach request counts, usage and cost totals to a page of batches: two grouped queries, not N+1."""
     result = [_batch_from_row(row) for row in rows]
     if not result:
         return result
@@ -84,13 +85,26 @@ async def with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list
             func.sum(batch_items.c.prompt_tokens),
             func.sum(batch_items.c.completion_tokens),
             func.sum(batch_items.c.step_count),
+            *_COST_SUMS,
         )
         .where(batch_items.c.batch_id.in_(by_id), batch_items.c.step_count > 0)
         .group_by(batch_items.c.batch_id)
     )
-    for batch_id, prompt, completion, step_count in usage:
+    for batch_id, prompt, completion, step_count, *cost in usage:
         by_id[batch_id].usage = Usage(int(prompt or 0), int(completion or 0), int(step_count or 0))
+        by_id[batch_id].cost = CostTotals(*(int(value or 0) for value in cost))
     return result
+
+
+_COST_COLUMNS = (
+    batch_items.c.cost_nanos,
+    batch_items.c.direct_cost_nanos,
+    batch_items.c.provider_batch_cost_nanos,
+    batch_items.c.unpriced_steps,
+    batch_items.c.provider_batch_steps,
+)
+"""In the order of ``CostTotals``' fields."""
+_COST_SUMS = tuple(func.sum(column) for column in _COST_COLUMNS)
 
 
 def _batch_from_row(row: Row[Any]) -> Batch:
@@ -141,6 +155,9 @@ def item_from_row(row: Row[Any]) -> BatchItem:
         error=row.error,
         started_at=row.started_at,
         completed_at=row.completed_at,
+        custom_id=row.custom_id,
+        attempts=row.attempts,
+        cost=CostTotals(*(row._mapping[column] for column in _COST_COLUMNS)),
     )
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.batches import Batch
+from agentbatch.domain.lanes import Lane
+from agentbatch.domain.pricing import PriceTable, StepCost
 from agentbatch.domain.states import (
     UNFINISHED_BATCH_STATUSES,
     UNFINISHED_ITEM_STATUSES,
@@ -36,12 +38,33 @@ class _Progress:
     prompt: int = 0
     completion: int = 0
     ttft: int | None = None
+    cost: int = 0
+    direct_cost: int = 0
+    batch_cost: int = 0
+    unpriced: int = 0
+    batch_steps: int = 0
+
+    def add_cost(self, lane: Lane, cost: StepCost | None) -> None:
+        self.batch_steps += int(lane is Lane.PROVIDER_BATCH)
+        if cost is None:
+            self.unpriced += 1
+            return
+        self.cost += cost.nanos
+        self.direct_cost += cost.direct_nanos
+        self.batch_cost += cost.nanos if lane is Lane.PROVIDER_BATCH else 0
+
+
+_LIST_PRICES = PriceTable()
 
 
 async def apply_commits(
-    conn: AsyncConnection, commits: Sequence[tuple[ClaimedItem, Commit]], now: datetime
+    conn: AsyncConnection,
+    commits: Sequence[tuple[ClaimedItem, Commit]],
+    now: datetime,
+    prices: PriceTable = _LIST_PRICES,
 ) -> list[bool]:
-    """Write every acceptable commit; returns, per commit, whether it was written."""
+    """Write every acceptable commit; returns, per commit, whether it was written. Each step's cost is
+    priced now, from ``prices``, and stored with it (a later price change does not rewrite history)."""
     # Agents' rows before items' rows, as every transaction touching both does: a turn's end promotes
     # the agent's next item, and a commit racing the agent's deletion must wait for it, then be fenced.
     await queue.lock_agents(conn, {item.agent_id for item, _ in commits})
@@ -51,7 +74,16 @@ async def apply_commits(
     if not chosen:
         return accepted
 
-    await bulk_insert(conn, steps, [_step_values(item, commit) for item, commit in chosen if commit.step])
+    costs = {
+        commit.step.step_id: prices.step_cost(
+            commit.step.model, commit.step.lane, commit.step.prompt_tokens, commit.step.completion_tokens
+        )
+        for _, commit in chosen
+        if commit.step
+    }
+    await bulk_insert(
+        conn, steps, [_step_values(item, commit, costs) for item, commit in chosen if commit.step]
+    )
     await bulk_insert(
         conn,
         messages,
@@ -61,7 +93,7 @@ async def apply_commits(
         if commit.changed_blocks:
             await save_blocks(conn, item.agent_id, commit.changed_blocks, now)
 
-    await _write_progress(conn, chosen, now)
+    await _write_progress(conn, chosen, now, costs)
     ended = [(item, commit) for item, commit in chosen if commit.stop is not None]
     if ended:
         await queue.promote_next_items(conn, {item.agent_id for item, _ in ended})
@@ -99,9 +131,10 @@ def _accept(commits: Sequence[tuple[ClaimedItem, Commit]], current: dict[str, An
     return accepted
 
 
-def _step_values(item: ClaimedItem, commit: Commit) -> dict[str, Any]:
+def _step_values(item: ClaimedItem, commit: Commit, costs: dict[str, StepCost | None]) -> dict[str, Any]:
     step = commit.step
     assert step is not None
+    cost = costs[step.step_id]
     return {
         "id": step.step_id,
         "item_id": item.id,
@@ -116,11 +149,17 @@ def _step_values(item: ClaimedItem, commit: Commit) -> dict[str, Any]:
         "ttft_ns": step.ttft_ns,
         "duration_ns": step.duration_ns,
         "created_at": commit.messages[-1].created_at if commit.messages else item.started_at,
+        "lane": step.lane.value,
+        "cost_nanos": cost.nanos if cost else None,
+        "direct_cost_nanos": cost.direct_nanos if cost else None,
     }
 
 
 async def _write_progress(
-    conn: AsyncConnection, chosen: Sequence[tuple[ClaimedItem, Commit]], now: datetime
+    conn: AsyncConnection,
+    chosen: Sequence[tuple[ClaimedItem, Commit]],
+    now: datetime,
+    costs: dict[str, StepCost | None],
 ) -> None:
     progress: dict[str, _Progress] = {}
     ends: dict[str, tuple[ClaimedItem, Commit]] = {}
@@ -131,6 +170,7 @@ async def _write_progress(
             entry.prompt += commit.step.prompt_tokens
             entry.completion += commit.step.completion_tokens
             entry.ttft = entry.ttft if entry.ttft is not None else commit.step.ttft_ns
+            entry.add_cost(commit.step.lane, costs[commit.step.step_id])
         if commit.stop is not None:
             ends[item.id] = (item, commit)
     stepped = [
@@ -145,6 +185,11 @@ async def _write_progress(
                 prompt_tokens=batch_items.c.prompt_tokens + bindparam("b_prompt"),
                 completion_tokens=batch_items.c.completion_tokens + bindparam("b_completion"),
                 ttft_ns=func.coalesce(batch_items.c.ttft_ns, bindparam("b_ttft")),
+                cost_nanos=batch_items.c.cost_nanos + bindparam("b_cost"),
+                direct_cost_nanos=batch_items.c.direct_cost_nanos + bindparam("b_direct_cost"),
+                provider_batch_cost_nanos=batch_items.c.provider_batch_cost_nanos + bindparam("b_batch_cost"),
+                unpriced_steps=batch_items.c.unpriced_steps + bindparam("b_unpriced"),
+                provider_batch_steps=batch_items.c.provider_batch_steps + bindparam("b_batch_steps"),
             ),
             stepped,
         )
@@ -181,6 +226,11 @@ def _progress_params(entry: _Progress) -> dict[str, Any]:
         "b_prompt": entry.prompt,
         "b_completion": entry.completion,
         "b_ttft": entry.ttft,
+        "b_cost": entry.cost,
+        "b_direct_cost": entry.direct_cost,
+        "b_batch_cost": entry.batch_cost,
+        "b_unpriced": entry.unpriced,
+        "b_batch_steps": entry.batch_steps,
     }
 
 

@@ -184,8 +184,15 @@ batch_items = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("custom_id", String(64), doc="The caller's own id for this request, unique in its batch."),
     Column("claim_rank", Integer, nullable=False, server_default="0", doc="Minus the batch's priority."),
+    # The ledger (domain/pricing.py): sums over the item's steps, in nano-dollars (1e-9 USD).
+    Column("cost_nanos", BigInteger, nullable=False, server_default="0", doc="Priced steps' cost."),
+    Column("direct_cost_nanos", BigInteger, nullable=False, server_default="0", doc="The same, all direct."),
+    Column("provider_batch_cost_nanos", BigInteger, nullable=False, server_default="0"),
+    Column("unpriced_steps", Integer, nullable=False, server_default="0", doc="Steps of unpriced models."),
+    Column("provider_batch_steps", Integer, nullable=False, server_default="0"),
     Index("ix_batch_items_batch_status", "batch_id", "status"),
     Index("ix_batch_items_agent", "agent_id", "seq"),
+    Index("ix_batch_items_batch_seq", "batch_id", "seq"),
     Index(
         "ix_batch_items_claimable",
         "model",
@@ -199,6 +206,14 @@ batch_items = Table(
         "lease_expires_at",
         sqlite_where=text("status = 'running'"),
         postgresql_where=text("status = 'running'"),
+    ),
+    Index(
+        "uq_batch_items_custom_id",
+        "batch_id",
+        "custom_id",
+        unique=True,
+        sqlite_where=text("custom_id IS NOT NULL"),
+        postgresql_where=text("custom_id IS NOT NULL"),
     ),
 )
 
@@ -219,6 +234,8 @@ steps = Table(
     Column("duration_ns", BigInteger),
     Column("created_at", UtcDateTime, nullable=False),
     Column("lane", String(16), nullable=False, server_default="direct", doc="direct | provider_batch"),
+    Column("cost_nanos", BigInteger, doc="What the step cost (1e-9 USD); NULL: its model has no price."),
+    Column("direct_cost_nanos", BigInteger, doc="What it would have cost as a direct call."),
     UniqueConstraint("item_id", "step_no", name="uq_steps_item_step"),
 )
 
@@ -252,6 +269,18 @@ messages = Table(
     Index("ix_messages_agent_seq", "agent_id", "seq"),
     Index("ix_messages_batch_seq", "batch_id", "seq"),
     Index("ix_messages_item", "batch_item_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner_id", ID, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("body_hash", String(64), nullable=False, doc="SHA-256 of the create body, canonical JSON."),
+    Column("batch_id", ID, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )
 
 workers = Table(

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from agentbatch.api.auth import caller
 from agentbatch.api.callback_urls import refuse_internal_callback_url
+from agentbatch.api.idempotency import IDEMPOTENCY_KEY, idempotency_key
 from agentbatch.api.paging import page_params
 from agentbatch.api.responses import OrjsonResponse
 from agentbatch.api.schemas.batches import CreateBatchIn
@@ -28,22 +29,31 @@ BatchId = Path(pattern=id_pattern(IdPrefix.BATCH), description="job-<uuid4>")
 
 @router.post("", summary="Create a batch of agent turns")
 async def create_batch(
-    body: CreateBatchIn, owner: str = Depends(caller), svc: ApiServices = Depends(services)
+    body: CreateBatchIn,
+    request: Request,
+    response: Response,
+    key: str | None = Header(default=None, alias="Idempotency-Key", **IDEMPOTENCY_KEY),
+    owner: str = Depends(caller),
+    svc: ApiServices = Depends(services),
 ) -> dict[str, Any]:
     if body.callback_url and owner != DEFAULT_USER_ID and not svc.settings.callback_allow_private_urls:
         await refuse_internal_callback_url(body.callback_url)
     requests = [
-        TurnSubmission(agent_id=request.agent_id, body=request.normalised()) for request in body.requests
+        TurnSubmission(agent_id=request.agent_id, body=request.normalised(), custom_id=request.custom_id)
+        for request in body.requests
     ]
-    batch = await svc.batches.submit(
+    submitted = await svc.batches.submit(
         owner,
         requests,
         callback_url=body.callback_url,
         completion_window=body.completion_window,
         metadata=body.metadata,
         priority=body.priority,
+        idempotency=await idempotency_key(key, request),
     )
-    return batch_view(batch)
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return batch_view(submitted.batch)
 
 
 @router.get("", summary="List batches, finished ones included")

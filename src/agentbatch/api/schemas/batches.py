@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agentbatch.api.schemas.turns import TurnIn
 from agentbatch.domain.ids import IdPrefix, id_pattern
@@ -11,6 +11,14 @@ from agentbatch.domain.ids import IdPrefix, id_pattern
 
 class BatchRequestIn(TurnIn):
     agent_id: str = Field(pattern=id_pattern(IdPrefix.AGENT), description="agent-<uuid4>")
+    custom_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Extension: the caller's own id for this request (unique in the batch), carried onto "
+        "/items and the results.",
+    )
 
 
 class CreateBatchIn(BaseModel):
@@ -37,3 +45,14 @@ class CreateBatchIn(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("callback_url must be an absolute http:// or https:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _unique_custom_ids(self) -> "CreateBatchIn":
+        first: dict[str, int] = {}
+        for index, request in enumerate(self.requests):
+            if request.custom_id is None:
+                continue
+            seen = first.setdefault(request.custom_id, index)
+            if seen != index:
+                raise ValueError(f"requests[{index}].custom_id: duplicate of requests[{seen}]")
+        return self

@@ -1,9 +1,10 @@
 """Batches as Letta's ``BatchJob``, plus documented extension fields (``request_counts``, ``usage``,
-``expires_at``) that Letta's SDK keeps as extra attributes."""
+``expires_at``, ``cost``) that Letta's SDK keeps as extra attributes."""
 
 from datetime import datetime
 from typing import Any
 
+from agentbatch.api.views.costs import cost_view, item_lane
 from agentbatch.domain.batches import Batch, BatchItem
 
 
@@ -49,12 +50,14 @@ def batch_view(batch: Batch) -> dict[str, Any]:
             "total_tokens": batch.usage.total_tokens,
             "step_count": batch.usage.step_count,
         },
+        "cost": cost_view(batch.cost),
     }
 
 
 def item_view(item: BatchItem) -> dict[str, Any]:
     return {
         "id": item.id,
+        "custom_id": item.custom_id,
         "batch_id": item.batch_id,
         "agent_id": item.agent_id,
         "position": item.position,
@@ -69,6 +72,9 @@ def item_view(item: BatchItem) -> dict[str, Any]:
         "ttft_ns": item.ttft_ns,
         "duration_ns": item.duration_ns,
         "error": item.error,
+        "attempts": item.attempts,
+        "lane": item_lane(item.step_count, item.cost),
+        "cost": cost_view(item.cost),
         "created_at": _iso(item.created_at),
         "started_at": _iso(item.started_at),
         "completed_at": _iso(item.completed_at),

@@ -1,7 +1,7 @@
 """callback delivery log, callback retry window and webhook id, per-batch priority
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import agentbatch.store.column_types
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
