@@ -7,6 +7,8 @@ from typing import Any
 from agentbatch.domain.agents import DEFAULT_BLOCK_LIMIT, Agent, AgentType, Block, Tool, ToolType
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.engine.agent_changes import AgentChanges
+from agentbatch.engine.signals import EngineSignals
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.runtime.base_tools import base_tool_names
 from agentbatch.runtime.tool_schema import ToolSourceError, schema_from_source, tool_name
@@ -57,9 +59,10 @@ class NewAgent:
 
 
 class AgentCommands:
-    def __init__(self, db: Database, catalog: ProviderCatalog) -> None:
+    def __init__(self, db: Database, catalog: ProviderCatalog, signals: EngineSignals | None = None) -> None:
         self._db = db
         self._catalog = catalog
+        self.changes = AgentChanges(db, self._model_of, signals)
 
     async def create_agent(self, owner_id: str, spec: NewAgent) -> Agent:
         handle, llm_config = self._resolve_model(spec)
@@ -126,6 +129,10 @@ class AgentCommands:
             if not await tool_store.delete_tool(conn, owner_id, tool_id):
                 raise NotFound(f"Tool {tool_id} not found")
 
+    def _model_of(self, model: str | None, llm_config: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+        handle, config = self._resolve_model(NewAgent(model=model, llm_config=llm_config))
+        return str(handle), config
+
     def _resolve_model(self, spec: NewAgent) -> tuple[ModelHandle, dict[str, Any]]:
         if spec.model is None and spec.llm_config is None:
             raise InvalidRequest(
@@ -135,7 +142,9 @@ class AgentCommands:
             handle_text = spec.model
         else:
             assert spec.llm_config is not None
-            handle_text = f"{spec.llm_config.get('model_endpoint_type')}/{spec.llm_config.get('model')}"
+            handle_text = spec.llm_config.get("handle") or (
+                f"{spec.llm_config.get('model_endpoint_type')}/{spec.llm_config.get('model')}"
+            )
         try:
             handle = self._catalog.parse(handle_text)
         except ValueError as error:

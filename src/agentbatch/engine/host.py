@@ -53,7 +53,7 @@ class EngineHost:
             db, TurnRunner(self.gateway, sandbox), self.committer, self.catalog, settings.default_max_steps
         )
         self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
-        self.agents = AgentCommands(db, self.catalog)
+        self.agents = AgentCommands(db, self.catalog, self.signals)
         self.batches = BatchCommands(db, self.signals)
         self.turns = TurnCommands(
             db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s
@@ -71,6 +71,8 @@ class EngineHost:
             if run_worker
             else None
         )
+        if self.worker is None:  # the worker listens itself; without it, synchronous turns still stop
+            self.signals.on_cancel(self.leases.stop_batch)
         self.callbacks = CallbackDispatcher(
             db,
             timeout_s=settings.callback_timeout_s,

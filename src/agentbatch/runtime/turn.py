@@ -73,6 +73,7 @@ class TurnRunner:
             pending = resolve(history, request.approval, tags, now) + request.input_messages(
                 agent.id, now, tags
             )
+        bases = {block.id: block.value for block in agent.blocks}  # before any edit of this turn
         memory = Memory(agent.blocks)
         sends_message = agent.agent_type.replies_through_send_message
         assistant_tool = (request.assistant_message_tool_name, request.assistant_message_tool_kwarg)
@@ -137,7 +138,9 @@ class TurnRunner:
             step.duration_ns = time.perf_counter_ns() - started
             changed = list(memory.changed.values())
             memory.changed.clear()
-            await sink.commit(Commit(step, messages, changed, stop, problem))
+            edited_from = {block.id: bases[block.id] for block in changed if block.id in bases}
+            await sink.commit(Commit(step, messages, changed, stop, problem, edited_from))
+            bases.update({block.id: block.value for block in changed})
             history.extend(messages)
             _account(result, step, messages)
             if stop is not None:

@@ -65,7 +65,9 @@ blocks = Table(
     "blocks",
     metadata,
     Column("id", ID, primary_key=True),
-    Column("agent_id", ID, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "agent_id", ID, ForeignKey("agents.id", ondelete="CASCADE"), doc="NULL: a block attached to no agent."
+    ),
     Column("label", String(255), nullable=False),
     Column("value", Text, nullable=False),
     Column("limit", Integer, nullable=False),
@@ -76,6 +78,8 @@ blocks = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("agent_id", "label", name="uq_blocks_agent_label"),
+    Column("owner_id", ID, doc="Who created the block (NULL on blocks written before 0007: the agent's)."),
+    Index("ix_blocks_owner_id", "owner_id"),
 )
 
 tools = Table(
