@@ -69,7 +69,7 @@ class AgentChanges:
 
     async def update(self, owner_id: str, agent_id: str, change: AgentUpdate) -> Agent:
         if "tool_rules" in change.given and change.tool_rules:
-            _check_rules(change.tool_rules)
+            check_tool_rules(change.tool_rules)
         now = datetime.now(UTC)
         async with self._db.write() as conn:
             agent = await _agent(conn, owner_id, agent_id)
@@ -210,7 +210,7 @@ def _all_found(kind: str, wanted: list[str], found: dict[str, Any]) -> None:
         raise NotFound(f"{kind}(s) not found: {', '.join(missing)}")
 
 
-def _check_rules(rules: list[dict[str, Any]]) -> None:
+def check_tool_rules(rules: list[dict[str, Any]]) -> None:
     try:
         parse_rules(rules)
     except ValueError as error:

@@ -7,7 +7,7 @@ from typing import Any
 from agentbatch.domain.agents import DEFAULT_BLOCK_LIMIT, Agent, AgentType, Block, Tool, ToolType
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
-from agentbatch.engine.agent_changes import AgentChanges
+from agentbatch.engine.agent_changes import AgentChanges, check_tool_rules
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.runtime.base_tools import base_tool_names
@@ -66,6 +66,8 @@ class AgentCommands:
 
     async def create_agent(self, owner_id: str, spec: NewAgent) -> Agent:
         handle, llm_config = self._resolve_model(spec)
+        if spec.tool_rules:
+            check_tool_rules(spec.tool_rules)
         now = datetime.now(UTC)
         agent = Agent(
             id=new_id(IdPrefix.AGENT),
