@@ -55,7 +55,9 @@ def test_update_rejects_bad_tool_rules_and_unknown_tools_writing_nothing(client:
     agent_id = _agent(client, name="kept")
 
     with pytest.raises(BadRequestError, match="tool_rules"):
-        client.agents.update(agent_id, name="lost", tool_rules=[{"type": "max_count_per_step", "tool_name": "x"}])  # type: ignore[list-item]
+        client.agents.update(
+            agent_id, name="lost", tool_rules=[{"type": "max_count_per_step", "tool_name": "x"}]
+        )  # type: ignore[list-item]
     with pytest.raises(NotFoundError, match="tool-00000000"):
         client.agents.update(agent_id, name="lost", tool_ids=["tool-00000000-0000-4000-8000-000000000000"])
 

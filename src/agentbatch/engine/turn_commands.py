@@ -94,11 +94,17 @@ class TurnCommands:
 
     async def _run_here(self, item: ClaimedItem) -> TurnResult:
         contexts = await self._executor.load([item])
-        task = asyncio.current_task()
-        assert task is not None
-        self._leases.track(item.id, None, task)
+        # The turn runs in a task of its own, so stopping it (cancel, lost lease) leaves this request
+        # able to answer with what was written.
+        runner = asyncio.create_task(self._executor.execute(item, contexts[item.id]))
+        self._leases.track(item.id, None, runner)
         try:
-            result = await self._executor.execute(item, contexts[item.id])
+            result = await runner
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not runner.cancelled() or (current is not None and current.cancelling()):
+                raise
+            result = None
         finally:
             self._leases.untrack(item.id)
             self._signals.notify_work()
