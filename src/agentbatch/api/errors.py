@@ -1,7 +1,9 @@
 """Every error the API shows is rendered here, as ``{"detail": ...}`` JSON with its status."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from agentbatch.domain.errors import AgentbatchError
 
@@ -11,3 +13,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _render(_request: Request, error: AgentbatchError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def _no_route(request: Request, error: HTTPException) -> Response:
+        """A method a path has no route for is a path with no route: 404, as Letta's server answers
+        (``POST /v1/tools/search`` is not a wrong method of ``/v1/tools/{tool_id}``)."""
+        if error.status_code == 405:
+            detail = f"No route for {request.method} {request.url.path}"
+            return JSONResponse({"detail": detail}, status_code=404)
+        return await http_exception_handler(request, error)

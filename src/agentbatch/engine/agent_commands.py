@@ -9,9 +9,9 @@ from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.engine.agent_changes import AgentChanges, check_tool_rules
 from agentbatch.engine.signals import EngineSignals
+from agentbatch.engine.tool_changes import ToolChanges, derive_schema
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.runtime.base_tools import base_tool_names
-from agentbatch.runtime.tool_schema import ToolSourceError, schema_from_source, tool_name
 from agentbatch.store import agents as agent_store
 from agentbatch.store import tools as tool_store
 from agentbatch.store.database import Connection, Database
@@ -63,6 +63,7 @@ class AgentCommands:
         self._db = db
         self._catalog = catalog
         self.changes = AgentChanges(db, self._model_of, signals)
+        self.tools = ToolChanges(db)
 
     async def create_agent(self, owner_id: str, spec: NewAgent) -> Agent:
         handle, llm_config = self._resolve_model(spec)
@@ -100,21 +101,7 @@ class AgentCommands:
 
     async def create_tool(self, owner_id: str, tool: Tool) -> Tool:
         """Register a custom tool; its schema is read from the source unless one is given."""
-        assert tool.source_code is not None
-        try:
-            if not tool.json_schema:
-                tool.json_schema = schema_from_source(tool.source_code)
-                if tool.args_schema is not None:
-                    tool.json_schema["parameters"] = tool.args_schema
-            source_name = tool_name(tool.source_code)
-        except ToolSourceError as error:
-            raise InvalidRequest(str(error)) from error
-        tool.name = str(tool.json_schema.get("name") or source_name)
-        if tool.name != source_name:
-            raise InvalidRequest(
-                f"json_schema names the tool {tool.name!r} but the source defines {source_name!r}"
-            )
-        tool.description = tool.description or tool.json_schema.get("description")
+        derive_schema(tool)
         now = datetime.now(UTC)
         tool.id, tool.owner_id, tool.created_at, tool.updated_at = new_id(IdPrefix.TOOL), owner_id, now, now
         async with self._db.write() as conn:

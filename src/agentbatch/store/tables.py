@@ -98,6 +98,7 @@ tools = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("owner_id", "name", name="uq_tools_owner_name"),
+    Column("metadata_json", JsonColumn, doc="The tool's ``metadata_``, as given."),
     Index(
         "uq_tools_builtin_name",
         "name",

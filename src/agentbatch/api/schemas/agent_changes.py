@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentbatch.domain.agents import DEFAULT_BLOCK_LIMIT, Block
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.engine.agent_changes import AgentUpdate, BlockChange
+from agentbatch.engine.tool_changes import ToolPatch
 
 _UPDATE_MODELLED = {
     "name",
@@ -125,3 +126,30 @@ class CancelRunsIn(BaseModel):
 class ModifyApprovalIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     requires_approval: bool
+
+
+class ToolUpdateIn(BaseModel):
+    """Letta's ``ToolUpdate``: a field left out stays as it was; a new source means a new schema."""
+
+    model_config = ConfigDict(extra="allow")
+    source_code: str | None = Field(default=None, min_length=1)
+    source_type: str | None = None
+    json_schema: dict[str, Any] | None = None
+    args_json_schema: dict[str, Any] | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    return_char_limit: int | None = Field(default=None, ge=1)
+    metadata_: dict[str, Any] | None = None
+
+    def to_patch(self) -> ToolPatch:
+        return ToolPatch(
+            given=frozenset(self.model_fields_set),
+            source_code=self.source_code,
+            source_type=self.source_type,
+            json_schema=self.json_schema,
+            args_json_schema=self.args_json_schema,
+            description=self.description,
+            tags=self.tags,
+            return_char_limit=self.return_char_limit,
+            metadata=self.metadata_,
+        )

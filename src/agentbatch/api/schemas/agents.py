@@ -101,6 +101,7 @@ class CreateToolIn(BaseModel):
     tags: list[str] | None = None
     source_type: str = "python"
     return_char_limit: int = Field(default=50_000, ge=1)
+    metadata_: dict[str, Any] | None = None
 
     def to_tool(self) -> Tool:
         """The tool as given; the engine fills in the name and, if absent, the schema from the source."""
@@ -115,4 +116,5 @@ class CreateToolIn(BaseModel):
             source_type=self.source_type,
             tags=self.tags or [],
             return_char_limit=self.return_char_limit,
+            metadata=self.metadata_,
         )

@@ -24,9 +24,12 @@ def tool_view(tool: Tool) -> dict[str, Any]:
         "return_char_limit": tool.return_char_limit,
         "created_by_id": tool.owner_id,
         "last_updated_by_id": tool.owner_id,
-        "created_at": _iso(tool.created_at),
-        "updated_at": _iso(tool.updated_at),
-        "metadata": {},
+        "metadata_": tool.metadata or {},
+        "pip_requirements": None,
+        "npm_requirements": None,
+        "default_requires_approval": None,
+        "enable_parallel_execution": False,
+        "project_id": None,
     }
 
 
