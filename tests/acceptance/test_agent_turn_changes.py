@@ -111,6 +111,9 @@ def test_a_tool_that_requires_approval_waits_and_runs_once_approved(live: Letta)
 
     assert paused.stop_reason.stop_reason == "requires_approval"
     assert message_types(paused.messages) == ["approval_request_message"]
+    waiting = live.agents.retrieve(agent_id)
+    assert waiting.pending_approval is not None and waiting.pending_approval.id == paused.messages[0].id
+    assert len(waiting.message_ids or []) == 2  # the input and the approval request
     approved = live.agents.messages.create(
         agent_id,
         messages=[{"type": "approval", "approve": True, "approval_request_id": paused.messages[0].id}],
@@ -122,6 +125,7 @@ def test_a_tool_that_requires_approval_waits_and_runs_once_approved(live: Letta)
         "assistant_message",
     ]
     assert approved.messages[1].tool_return == "4" and approved.messages[1].status == "success"
+    assert live.agents.retrieve(agent_id).pending_approval is None
 
     denied_turn = live.agents.messages.create(agent_id, input='[[tool:roll {"sides": 6}]] again')
     denied = live.agents.messages.create(

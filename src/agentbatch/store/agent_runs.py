@@ -3,11 +3,13 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agentbatch.domain.messages import Message, Role
 from agentbatch.domain.states import UNFINISHED_ITEM_STATUSES, ItemStatus, StopReason
 from agentbatch.store import queue
+from agentbatch.store.messages import message_from_row
 from agentbatch.store.steps import complete_finished_batches
 from agentbatch.store.tables import batch_items, messages
 
@@ -67,3 +69,33 @@ async def reset_history(conn: AsyncConnection, agent_id: str) -> int:
         )
     )
     return int(result.rowcount or 0)
+
+
+async def message_ids(conn: AsyncConnection, agent_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The ids of each agent's messages, oldest first (a turn's prompt draws on these), in one query."""
+    found: dict[str, list[str]] = {agent_id: [] for agent_id in agent_ids}
+    if not found:
+        return found
+    rows = await conn.execute(
+        select(messages.c.agent_id, messages.c.id)
+        .where(messages.c.agent_id.in_(list(found)))
+        .order_by(messages.c.agent_id, messages.c.seq)
+    )
+    for row in rows:
+        found[row.agent_id].append(row.id)
+    return found
+
+
+async def latest_approval_requests(conn: AsyncConnection, agent_ids: Sequence[str]) -> dict[str, Message]:
+    """Per agent, its newest message if that is an approval request (the turn paused on it)."""
+    if not agent_ids:
+        return {}
+    newest = (
+        select(func.max(messages.c.seq))
+        .where(messages.c.agent_id.in_(list(agent_ids)))
+        .group_by(messages.c.agent_id)
+    )
+    rows = await conn.execute(
+        select(messages).where(messages.c.seq.in_(newest), messages.c.role == Role.APPROVAL.value)
+    )
+    return {row.agent_id: message_from_row(row) for row in rows if row.tool_calls}

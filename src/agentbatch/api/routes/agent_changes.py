@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from agentbatch.api.auth import caller
 from agentbatch.api.paging import page_params
 from agentbatch.api.responses import OrjsonResponse
+from agentbatch.api.routes.agent_states import agent_state
 from agentbatch.api.schemas.agent_changes import (
     BlockUpdateIn,
     CancelRunsIn,
@@ -19,7 +20,7 @@ from agentbatch.api.schemas.agent_changes import (
     UpdateAgentIn,
 )
 from agentbatch.api.services import ApiServices, services
-from agentbatch.api.views.agents import agent_view, block_view, tool_view
+from agentbatch.api.views.agents import block_view, tool_view
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, id_pattern
 from agentbatch.domain.paging import PageRequest
@@ -40,7 +41,7 @@ async def update_agent(
     owner: str = Depends(caller),
     svc: ApiServices = Depends(services),
 ) -> dict[str, Any]:
-    return agent_view(await svc.agents.changes.update(owner, agent_id, body.to_update()))
+    return await agent_state(svc, await svc.agents.changes.update(owner, agent_id, body.to_update()))
 
 
 @router.get("/{agent_id}/tools", summary="The agent's tools")
@@ -65,7 +66,7 @@ async def attach_tool(
     owner: str = Depends(caller),
     svc: ApiServices = Depends(services),
 ) -> dict[str, Any]:
-    return agent_view(await svc.agents.changes.attach_tool(owner, agent_id, tool_id, attach=True))
+    return await agent_state(svc, await svc.agents.changes.attach_tool(owner, agent_id, tool_id, attach=True))
 
 
 @router.patch("/{agent_id}/tools/detach/{tool_id}", summary="Detach a tool from the agent")
@@ -75,7 +76,9 @@ async def detach_tool(
     owner: str = Depends(caller),
     svc: ApiServices = Depends(services),
 ) -> dict[str, Any]:
-    return agent_view(await svc.agents.changes.attach_tool(owner, agent_id, tool_id, attach=False))
+    return await agent_state(
+        svc, await svc.agents.changes.attach_tool(owner, agent_id, tool_id, attach=False)
+    )
 
 
 @router.patch("/{agent_id}/tools/approval/{tool_name}", summary="Whether calls of a tool wait for approval")
@@ -90,7 +93,7 @@ async def modify_approval(
     required = body.requires_approval if body is not None else requires_approval
     if required is None:
         raise InvalidRequest("requires_approval is required (in the body or the query)")
-    return agent_view(await svc.agents.changes.set_approval(owner, agent_id, tool_name, required))
+    return await agent_state(svc, await svc.agents.changes.set_approval(owner, agent_id, tool_name, required))
 
 
 @router.patch("/{agent_id}/reset-messages", summary="Forget the agent's message history")
@@ -100,7 +103,7 @@ async def reset_messages(
     owner: str = Depends(caller),
     svc: ApiServices = Depends(services),
 ) -> dict[str, Any]:
-    return agent_view(await svc.agents.changes.reset_messages(owner, agent_id))
+    return await agent_state(svc, await svc.agents.changes.reset_messages(owner, agent_id))
 
 
 @router.post("/{agent_id}/messages/cancel", summary="Cancel the agent's current turn")
@@ -155,7 +158,9 @@ async def attach_block(
     owner: str = Depends(caller),
     svc: ApiServices = Depends(services),
 ) -> dict[str, Any]:
-    return agent_view(await svc.agents.changes.attach_block(owner, agent_id, block_id, attach=True))
+    return await agent_state(
+        svc, await svc.agents.changes.attach_block(owner, agent_id, block_id, attach=True)
+    )
 
 
 @router.patch("/{agent_id}/core-memory/blocks/detach/{block_id}", summary="Detach a memory block")
@@ -165,7 +170,9 @@ async def detach_block(
     owner: str = Depends(caller),
     svc: ApiServices = Depends(services),
 ) -> dict[str, Any]:
-    return agent_view(await svc.agents.changes.attach_block(owner, agent_id, block_id, attach=False))
+    return await agent_state(
+        svc, await svc.agents.changes.attach_block(owner, agent_id, block_id, attach=False)
+    )
 
 
 @router.patch("/{agent_id}/core-memory/blocks/{block_label}", summary="Change one of the agent's blocks")
