@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from agentbatch import __version__
 from agentbatch.api.body_limit import BodyLimitMiddleware
 from agentbatch.api.errors import install_error_handlers
-from agentbatch.api.routes import agent_changes, agents, batches, blocks, health, tools
+from agentbatch.api.routes import agent_changes, agent_files, agents, batches, blocks, health, tools
 from agentbatch.api.services import ApiServices
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -24,7 +24,7 @@ def create_app(services: ApiServices, lifespan: Lifespan | None = None) -> FastA
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, agents, agent_changes, blocks, tools, batches):
+    for module in (health, agent_files, agents, agent_changes, blocks, tools, batches):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_body_bytes)
     return app

@@ -8,6 +8,7 @@ from agentbatch.domain.agents import DEFAULT_BLOCK_LIMIT, Agent, AgentType, Bloc
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.engine.agent_changes import AgentChanges, check_tool_rules
+from agentbatch.engine.agent_files import AgentFiles
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.tool_changes import ToolChanges, derive_schema
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
@@ -64,6 +65,7 @@ class AgentCommands:
         self._catalog = catalog
         self.changes = AgentChanges(db, self._model_of, signals)
         self.tools = ToolChanges(db)
+        self.files = AgentFiles(db, self._model_of)
 
     async def create_agent(self, owner_id: str, spec: NewAgent) -> Agent:
         handle, llm_config = self._resolve_model(spec)
