@@ -126,3 +126,18 @@ def test_bad_agent_files_are_clear_client_errors_and_write_nothing(live: Letta) 
         with pytest.raises(BadRequestError, match=problem):
             _import(live, content)
     assert len(list(live.agents.list())) == before
+
+
+def test_import_stores_the_same_on_both_databases(client: Letta) -> None:
+    """API alone, over SQLite and PostgreSQL: blocks, custom tool, history and kept fields."""
+    content = (DATA / "loop.af").read_bytes()
+    [agent_id] = _import(client, content, extra_body={"model": "openai/gpt-4o-mini"})
+    agent = client.agents.retrieve(agent_id)
+    assert len(agent.memory.blocks) == 9 and "note" in {t.name for t in agent.tools}
+    assert agent.timezone == "UTC"
+    assert [m.message_type for m in client.agents.messages.list(agent_id, order="asc")] == [
+        "assistant_message",
+        "tool_return_message",
+    ]
+    again = json.loads(client.agents.export_file(agent_id))
+    assert [b["label"] for b in again["blocks"]] == [b.label for b in agent.memory.blocks]
