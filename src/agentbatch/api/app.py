@@ -9,7 +9,19 @@ from agentbatch import __version__
 from agentbatch.api.auth import KeyRing
 from agentbatch.api.body_limit import BodyLimitMiddleware
 from agentbatch.api.errors import DOCUMENTED_ERRORS, install_error_handlers
-from agentbatch.api.routes import agents, batches, callbacks, dashboard, health, metrics, results, tools
+from agentbatch.api.routes import (
+    agent_changes,
+    agent_files,
+    agents,
+    batches,
+    blocks,
+    callbacks,
+    dashboard,
+    health,
+    metrics,
+    results,
+    tools,
+)
 from agentbatch.api.services import ApiServices
 from agentbatch.api.storable_input import install_validation_error_rendering, reject_unstorable_input
 
@@ -29,7 +41,19 @@ def create_app(services: ApiServices, lifespan: Lifespan | None = None) -> FastA
     app.state.key_ring = KeyRing(services.db, services.settings.api_key_list)
     install_error_handlers(app)
     install_validation_error_rendering(app)
-    for module in (health, agents, tools, batches, results, callbacks, metrics, dashboard):
+    for module in (
+        health,
+        agent_files,
+        agents,
+        agent_changes,
+        blocks,
+        tools,
+        batches,
+        results,
+        callbacks,
+        metrics,
+        dashboard,
+    ):
         app.include_router(module.router, responses=DOCUMENTED_ERRORS)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -3,8 +3,10 @@
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 from agentbatch.domain.errors import AgentbatchError
 
@@ -15,6 +17,14 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
 
+    @app.exception_handler(HTTPException)
+    async def _no_route(request: Request, error: HTTPException) -> Response:
+        """A method a path has no route for is a path with no route: 404, as Letta's server answers
+        (``POST /v1/tools/search`` is not a wrong method of ``/v1/tools/{tool_id}``)."""
+        if error.status_code == 405:
+            detail = f"No route for {request.method} {request.url.path}"
+            return JSONResponse({"detail": detail}, status_code=404)
+        return await http_exception_handler(request, error)
 
 class ErrorDetail(BaseModel):
     """The body of every error but 422 (whose ``detail`` lists the fields at fault)."""

@@ -12,7 +12,7 @@ MAX_LIMIT = 1_000
 def page_params(
     after: str | None = Query(default=None, description="Exclusive cursor: items after this id."),
     before: str | None = Query(default=None, description="Exclusive cursor: items before this id."),
-    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
+    limit: int = Query(default=100, ge=0, le=MAX_LIMIT, description="At most this many; 0: an empty page."),
     order: Literal["asc", "desc"] = Query(default="desc"),
     order_by: Literal["created_at"] = Query(default="created_at"),
 ) -> PageRequest:

@@ -61,6 +61,7 @@ class Tool:
     updated_at: datetime | None = None
     args_schema: dict[str, Any] | None = None
     """Only on creation: parameters given without a full schema (the rest is read from the source)."""
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

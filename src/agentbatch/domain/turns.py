@@ -35,6 +35,8 @@ class Commit:
     changed_blocks: list[Block] = field(default_factory=list)
     stop: StopReason | None = None
     error: str | None = None
+    block_bases: dict[str, str] = field(default_factory=dict)
+    """Per changed block id, the value the edit started from (so a concurrent API edit can be kept)."""
 
 
 @dataclass(slots=True)

@@ -7,9 +7,12 @@ from typing import Any
 from agentbatch.domain.agents import DEFAULT_BLOCK_LIMIT, Agent, AgentType, Block, Tool, ToolType
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.engine.agent_changes import AgentChanges, check_tool_rules
+from agentbatch.engine.agent_files import AgentFiles
+from agentbatch.engine.signals import EngineSignals
+from agentbatch.engine.tool_changes import ToolChanges, derive_schema
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.runtime.base_tools import base_tool_names
-from agentbatch.runtime.tool_schema import ToolSourceError, schema_from_source, tool_name
 from agentbatch.store import agents as agent_store
 from agentbatch.store import queue
 from agentbatch.store import tools as tool_store
@@ -59,12 +62,17 @@ class NewAgent:
 
 
 class AgentCommands:
-    def __init__(self, db: Database, catalog: ProviderCatalog) -> None:
+    def __init__(self, db: Database, catalog: ProviderCatalog, signals: EngineSignals | None = None) -> None:
         self._db = db
         self._catalog = catalog
+        self.changes = AgentChanges(db, self._model_of, signals)
+        self.tools = ToolChanges(db)
+        self.files = AgentFiles(db, self._model_of)
 
     async def create_agent(self, owner_id: str, spec: NewAgent) -> Agent:
         handle, llm_config = self._resolve_model(spec)
+        if spec.tool_rules:
+            check_tool_rules(spec.tool_rules)
         now = datetime.now(UTC)
         agent = Agent(
             id=new_id(IdPrefix.AGENT),
@@ -105,21 +113,7 @@ class AgentCommands:
 
     async def create_tool(self, owner_id: str, tool: Tool) -> Tool:
         """Register a custom tool; its schema is read from the source unless one is given."""
-        assert tool.source_code is not None
-        try:
-            if not tool.json_schema:
-                tool.json_schema = schema_from_source(tool.source_code)
-                if tool.args_schema is not None:
-                    tool.json_schema["parameters"] = tool.args_schema
-            source_name = tool_name(tool.source_code)
-        except ToolSourceError as error:
-            raise InvalidRequest(str(error)) from error
-        tool.name = str(tool.json_schema.get("name") or source_name)
-        if tool.name != source_name:
-            raise InvalidRequest(
-                f"json_schema names the tool {tool.name!r} but the source defines {source_name!r}"
-            )
-        tool.description = tool.description or tool.json_schema.get("description")
+        derive_schema(tool)
         now = datetime.now(UTC)
         tool.id, tool.owner_id, tool.created_at, tool.updated_at = new_id(IdPrefix.TOOL), owner_id, now, now
         async with self._db.write() as conn:
@@ -136,6 +130,10 @@ class AgentCommands:
             if not await tool_store.delete_tool(conn, owner_id, tool_id):
                 raise NotFound(f"Tool {tool_id} not found")
 
+    def _model_of(self, model: str | None, llm_config: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+        handle, config = self._resolve_model(NewAgent(model=model, llm_config=llm_config))
+        return str(handle), config
+
     def _resolve_model(self, spec: NewAgent) -> tuple[ModelHandle, dict[str, Any]]:
         if spec.model is None and spec.llm_config is None:
             raise InvalidRequest(
@@ -145,7 +143,9 @@ class AgentCommands:
             handle_text = spec.model
         else:
             assert spec.llm_config is not None
-            handle_text = f"{spec.llm_config.get('model_endpoint_type')}/{spec.llm_config.get('model')}"
+            handle_text = spec.llm_config.get("handle") or (
+                f"{spec.llm_config.get('model_endpoint_type')}/{spec.llm_config.get('model')}"
+            )
         try:
             handle = self._catalog.parse(handle_text)
         except ValueError as error:

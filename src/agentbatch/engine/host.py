@@ -67,7 +67,7 @@ class EngineHost:
             max_attempts=settings.turn_max_attempts,
         )
         self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
-        self.agents = AgentCommands(db, self.catalog)
+        self.agents = AgentCommands(db, self.catalog, self.signals)
         self.batches = BatchCommands(
             db, self.signals, key_retention=timedelta(seconds=settings.idempotency_key_retention_s)
         )
@@ -87,6 +87,8 @@ class EngineHost:
             if run_worker
             else None
         )
+        if self.worker is None:  # the worker listens itself; without it, synchronous turns still stop
+            self.signals.on_cancel(self.leases.stop_batch)
         self.callbacks = CallbackDispatcher(
             db,
             timeout_s=settings.callback_timeout_s,

@@ -34,9 +34,10 @@ class LeaseKeeper:
         return len(self._held)
 
     def stop_batch(self, batch_id: str) -> None:
-        """Cancel this process's turns of a batch that has ended (its in-flight calls are aborted)."""
-        for item_batch, task in list(self._held.values()):
-            if item_batch == batch_id:
+        """Cancel this process's turns of a batch that has ended (its in-flight calls are aborted);
+        given an item's id, that item's turn alone (an agent's turn cancelled by itself)."""
+        for item_id, (item_batch, task) in list(self._held.items()):
+            if batch_id in (item_batch, item_id):
                 task.cancel()
 
     async def renew_forever(self) -> None:

@@ -93,8 +93,8 @@ class TurnCommands:
             delay = min(delay * 2, _POLL_MAX_S)
 
     async def _run_here(self, item: ClaimedItem) -> TurnResult | None:
-        """The turn's result, or None when it did not end the item (a failed turn handed it back to
-        the queue to be tried again, or it is being taken away): the caller then looks again."""
+        """The turn's result, or None when it did not end the item here (a failed turn handed it back
+        to the queue, or it was stopped: cancelled, lease lost): the caller then looks again."""
         task = asyncio.current_task()
         assert task is not None
         self._leases.track(item.id, None, task)
@@ -104,7 +104,17 @@ class TurnCommands:
             except Exception as error:
                 await self._executor.release_failed(item, f"its turn could not start: {error}")
                 return None
-            result = await self._executor.execute(item, contexts[item.id])
+            # The turn runs in a task of its own, so stopping it (cancel, lost lease) leaves this
+            # request able to answer with what was written.
+            runner = asyncio.create_task(self._executor.execute(item, contexts[item.id]))
+            self._leases.track(item.id, None, runner)
+            try:
+                result = await runner
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if not runner.cancelled() or (current is not None and current.cancelling()):
+                    raise
+                result = None
         finally:
             self._leases.untrack(item.id)
             self._signals.notify_work()

@@ -1,6 +1,7 @@
 """Resuming a paused turn: matching an approval reply to the tool calls that wait for it."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +29,48 @@ def waiting_calls(history: Sequence[Message]) -> tuple[Message, list[ToolCall]] 
     return None
 
 
+@dataclass(slots=True)
+class Resolution:
+    """What an approval reply adds: the reply and the results it carries, and the approved calls of
+    the agent's own tools, which the turn runs now (their results follow the reply)."""
+
+    messages: list[Message] = field(default_factory=list)
+    approved: list[ToolCall] = field(default_factory=list)
+
+
+def resolve_reply(
+    history: Sequence[Message],
+    reply: dict[str, Any] | None,
+    tags: dict[str, str | None],
+    now: datetime,
+    runnable: Callable[[str], bool],
+) -> Resolution:
+    """Like ``resolve``; a call of a tool the server can run (``runnable``) that the reply approves is
+    handed back to be run instead of being rejected."""
+    waiting = waiting_calls(history)
+    if reply is None or waiting is None:
+        return Resolution(resolve(history, reply, tags, now))
+    decisions = {decision.get("tool_call_id"): decision for decision in reply.get("approvals") or ()}
+    approved = [
+        call
+        for call in waiting[1]
+        if runnable(call.name)
+        and (decisions[call.id].get("approve") if call.id in decisions else reply.get("approve")) is True
+        and (decisions.get(call.id) or {}).get("type") != "tool"
+    ]
+    skip = {call.id for call in approved}
+    return Resolution(resolve(history, reply, tags, now, skip), approved)
+
+
 def resolve(
-    history: Sequence[Message], reply: dict[str, Any] | None, tags: dict[str, str | None], now: datetime
+    history: Sequence[Message],
+    reply: dict[str, Any] | None,
+    tags: dict[str, str | None],
+    now: datetime,
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> list[Message]:
-    """The messages an approval reply adds (the reply itself, then one tool result per waiting call);
-    ``TurnRejected`` if the reply and the agent's state do not fit together."""
+    """The messages an approval reply adds (the reply itself, then one tool result per waiting call
+    not in ``skip``); ``TurnRejected`` if the reply and the agent's state do not fit together."""
     waiting = waiting_calls(history)
     if reply is None:
         if waiting is not None:
@@ -62,6 +100,8 @@ def resolve(
     )
     results = [reply_message]
     for call in calls:
+        if call.id in skip:
+            continue
         ret = _result_for(call, decisions.get(call.id), approve_all, reply.get("reason"))
         results.append(
             Message(

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
+
 from agentbatch.domain.agents import Agent
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.messages import ContentPart, Message, Role, ToolCall, ToolReturn, text_part
@@ -23,7 +25,7 @@ from agentbatch.domain.turns import Commit, StepRecord
 from agentbatch.providers.base import ModelRequest, ModelResponse, ToolSpec
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import InvalidResponse, ProviderError
-from agentbatch.runtime.approvals import resolve
+from agentbatch.runtime.approvals import resolve_reply
 from agentbatch.runtime.context_window import SystemPromptOverflow, fit, output_reserve, window_note
 from agentbatch.runtime.memory_tools import Memory
 from agentbatch.runtime.ports import ModelGateway, StepSink
@@ -31,6 +33,7 @@ from agentbatch.runtime.prompt import render_system
 from agentbatch.runtime.requests import TurnRequest
 from agentbatch.runtime.sandbox import ToolSandbox
 from agentbatch.runtime.tool_calls import Effect, ToolExecutor, ToolOutcome
+from agentbatch.runtime.tool_rules import ToolRuleSolver, parse_rules
 
 
 @dataclass(slots=True)
@@ -67,12 +70,7 @@ class TurnRunner:
         agent, request = turn.agent, turn.request
         tags = {"batch_id": turn.batch_id, "batch_item_id": turn.item_id}
         history = turn.history
-        pending: list[Message] = []
-        if turn.steps_done == 0:
-            now = datetime.now(UTC)
-            pending = resolve(history, request.approval, tags, now) + request.input_messages(
-                agent.id, now, tags
-            )
+        bases = {block.id: block.value for block in agent.blocks}  # before any edit of this turn
         memory = Memory(agent.blocks)
         sends_message = agent.agent_type.replies_through_send_message
         assistant_tool = (request.assistant_message_tool_name, request.assistant_message_tool_kwarg)
@@ -84,10 +82,28 @@ class TurnRunner:
             self._sandbox,
             assistant_tool if sends_message else None,
         )
+        rules = ToolRuleSolver(parse_rules(agent.tool_rules))
+        pending: list[Message] = []
+        if turn.steps_done == 0:
+            now = datetime.now(UTC)
+            own_tools = {tool.name for tool in agent.tools}
+            resolution = resolve_reply(history, request.approval, tags, now, own_tools.__contains__)
+            pending = resolution.messages
+            for call in resolution.approved:
+                outcome = await executor.run(call)
+                rules.record(call.name, outcome.content)
+                pending.append(_tool_message(agent.id, call, outcome, None, tags))
+            pending += request.input_messages(agent.id, now, tags)
+        else:  # resumed elsewhere: the calls this turn already made still count for its rules
+            rules.called = [
+                m.name for m in history if m.role is Role.TOOL and m.batch_item_id == turn.item_id and m.name
+            ]
         tools = [
             ToolSpec(t.name, t.description or "", t.json_schema.get("parameters") or {}) for t in agent.tools
         ]
         tools += [ToolSpec(t.name, t.description, t.parameters) for t in request.client_tools]
+        names = [tool.name for tool in tools]
+        must_call: list[str] = []
         result = TurnResult(stop=StopReason.END_TURN)
         step_no = turn.steps_done
 
@@ -102,12 +118,15 @@ class TurnRunner:
             except SystemPromptOverflow as overflow:
                 overflowed = StopReason.CONTEXT_WINDOW_OVERFLOW_IN_SYSTEM_PROMPT
                 return await self._end(sink, result, pending, overflowed, str(overflow))
+            allowed = frozenset(must_call) if must_call else rules.next_step(names).allowed
+            offered = [tool for tool in tools if tool.name in allowed] if rules.active else tools
+            forced = sends_message or bool(must_call) or (rules.active and rules.next_step(names).forced)
             model_request = ModelRequest(
                 model=turn.handle.model,
                 system=system + window_note(window.dropped) if window.dropped else system,
                 messages=window.messages,
-                tools=tools,
-                tool_choice="required" if sends_message and tools else "auto",
+                tools=offered,
+                tool_choice="required" if forced and offered else "auto",
                 max_tokens=agent.llm_config.get("max_tokens"),
                 temperature=agent.llm_config.get("temperature"),
             )
@@ -133,11 +152,23 @@ class TurnRunner:
             assistant = _assistant_message(agent.id, response, step.step_id, str(turn.handle), tags)
             messages = [*pending, assistant]
             pending = []
-            stop, problem = await self._act(executor, response, assistant, messages, step.step_id, tags)
+            # Only a known tool can break a rule; an unknown one is an invalid call, rules or not.
+            called = {call.name for call in response.tool_calls}
+            allowed = allowed | (called - set(names)) if rules.active else frozenset(called)
+            stop, problem = await self._act(
+                executor, rules, allowed, sends_message, response, assistant, messages, step.step_id, tags
+            )
+            must_call = (
+                rules.uncalled_required(names) if stop in (StopReason.END_TURN, StopReason.TOOL_RULE) else []
+            )
+            if must_call:  # required before exit: the turn goes on, and the next step must call them
+                stop = None
             step.duration_ns = time.perf_counter_ns() - started
             changed = list(memory.changed.values())
             memory.changed.clear()
-            await sink.commit(Commit(step, messages, changed, stop, problem))
+            edited_from = {block.id: bases[block.id] for block in changed if block.id in bases}
+            await sink.commit(Commit(step, messages, changed, stop, problem, edited_from))
+            bases.update({block.id: block.value for block in changed})
             history.extend(messages)
             _account(result, step, messages)
             if stop is not None:
@@ -147,6 +178,9 @@ class TurnRunner:
     async def _act(
         self,
         executor: ToolExecutor,
+        rules: ToolRuleSolver,
+        allowed: frozenset[str],
+        sends_message: bool,
         response: ModelResponse,
         assistant: Message,
         messages: list[Message],
@@ -159,16 +193,21 @@ class TurnRunner:
                 return StopReason.INVALID_LLM_RESPONSE, "the model returned neither text nor a tool call"
             if response.finish == "length":
                 return StopReason.MAX_TOKENS_EXCEEDED, "the reply was cut off at the output token limit"
+            if sends_message:
+                return (
+                    StopReason.NO_TOOL_CALL,
+                    "the agent must answer by calling a tool but replied in plain text",
+                )
             return StopReason.END_TURN, None
         stop: StopReason | None = None
         error: str | None = None
-        for call in response.tool_calls:
-            if stop is StopReason.INVALID_TOOL_CALL:
-                outcome = ToolOutcome(
-                    Effect.INVALID, "error", "Not run: an earlier call of this step was invalid."
-                )
-            else:
-                outcome = await executor.run(call)
+        for index, call in enumerate(response.tool_calls):
+            fixed = rules.fixed_args(call.name)
+            if fixed is not None:
+                call = ToolCall(call.id, call.name, orjson.dumps(fixed).decode())
+                assistant.tool_calls[index] = call
+            broken = rules.violation(call.name, allowed)
+            outcome = await _carry_out(executor, rules, call, broken, stop is StopReason.INVALID_TOOL_CALL)
             if outcome.effect is Effect.NEEDS_CLIENT:
                 assistant.role = Role.APPROVAL
                 stop = stop or StopReason.REQUIRES_APPROVAL
@@ -176,8 +215,10 @@ class TurnRunner:
             messages.append(_tool_message(assistant.agent_id, call, outcome, step_id, tags))
             if outcome.effect is Effect.INVALID and stop is not StopReason.INVALID_TOOL_CALL:
                 stop, error = StopReason.INVALID_TOOL_CALL, outcome.content
-            elif outcome.effect is Effect.TERMINAL and stop is None:
+            elif outcome.effect is Effect.TERMINAL and stop is None and not rules.is_continue(call.name):
                 stop = StopReason.END_TURN
+            elif broken is None and stop is None and rules.is_terminal(call.name):
+                stop = StopReason.TOOL_RULE
         return stop, error
 
     async def _end(
@@ -188,6 +229,23 @@ class TurnRunner:
         result.messages.extend(pending)
         result.stop, result.error = stop, error
         return result
+
+
+async def _carry_out(
+    executor: ToolExecutor, rules: ToolRuleSolver, call: ToolCall, broken: str | None, after_invalid: bool
+) -> ToolOutcome:
+    """Run one call of a step, unless an earlier call was invalid, the rules forbid it now (the model
+    is told why and may try again), or it waits for approval."""
+    if after_invalid:
+        return ToolOutcome(Effect.INVALID, "error", "Not run: an earlier call of this step was invalid.")
+    if broken is not None:
+        return ToolOutcome(Effect.CONTINUE, "error", broken)
+    if rules.needs_approval(call.name):
+        return ToolOutcome(Effect.NEEDS_CLIENT)
+    outcome = await executor.run(call)
+    if outcome.effect is not Effect.INVALID:
+        rules.record(call.name, outcome.content)
+    return outcome
 
 
 def _assistant_message(
@@ -211,7 +269,7 @@ def _assistant_message(
 
 
 def _tool_message(
-    agent_id: str, call: ToolCall, outcome: ToolOutcome, step_id: str, tags: dict[str, str | None]
+    agent_id: str, call: ToolCall, outcome: ToolOutcome, step_id: str | None, tags: dict[str, str | None]
 ) -> Message:
     return Message(
         id=new_id(IdPrefix.MESSAGE),

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.agents import Agent, AgentType, Block
@@ -44,7 +44,7 @@ async def insert_agent(conn: AsyncConnection, agent: Agent) -> None:
         await conn.execute(
             insert(blocks),
             [
-                _block_values(agent.id, block, position, agent.created_at)
+                _block_values(agent.id, block, position, agent.created_at, agent.owner_id)
                 for position, block in enumerate(agent.blocks)
             ],
         )
@@ -58,10 +58,13 @@ async def insert_agent(conn: AsyncConnection, agent: Agent) -> None:
         )
 
 
-def _block_values(agent_id: str, block: Block, position: int, now: datetime) -> dict[str, Any]:
+def _block_values(
+    agent_id: str, block: Block, position: int, now: datetime, owner_id: str | None = None
+) -> dict[str, Any]:
     return {
         "id": block.id,
         "agent_id": agent_id,
+        "owner_id": owner_id,
         "label": block.label,
         "value": block.value,
         "limit": block.limit,
@@ -152,16 +155,6 @@ def _handle_from_llm_config(llm_config: dict[str, Any]) -> str:
     return f"{llm_config.get('model_endpoint_type', 'openai')}/{llm_config.get('model', '')}"
 
 
-async def save_blocks(conn: AsyncConnection, agent_id: str, changed: Sequence[Block], now: datetime) -> None:
-    """Write the new values of memory blocks an agent's tools edited."""
-    for block in changed:
-        await conn.execute(
-            update(blocks)
-            .where(and_(blocks.c.agent_id == agent_id, blocks.c.label == block.label))
-            .values(value=block.value, updated_at=now)
-        )
-
-
 async def record_turn_end(
     conn: AsyncConnection, agent_ids_to_reason: dict[str, str], completed_at: datetime
 ) -> None:
@@ -234,3 +227,56 @@ def _agent_from_row(row: Row[Any]) -> Agent:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+async def update_agent_columns(
+    conn: AsyncConnection, agent_id: str, values: dict[str, Any], now: datetime
+) -> None:
+    """Change only the given columns of the agent row (``metadata`` is ``metadata_json`` here)."""
+    await conn.execute(update(agents).where(agents.c.id == agent_id).values(**values, updated_at=now))
+
+
+async def replace_tags(conn: AsyncConnection, agent_id: str, tags: Sequence[str]) -> None:
+    await conn.execute(delete(agent_tags).where(agent_tags.c.agent_id == agent_id))
+    if tags:
+        await conn.execute(insert(agent_tags), [{"agent_id": agent_id, "tag": tag} for tag in set(tags)])
+
+
+async def replace_tools(conn: AsyncConnection, agent_id: str, tool_ids: Sequence[str]) -> None:
+    """The agent's tools become exactly these, in this order."""
+    await conn.execute(delete(agent_tools).where(agent_tools.c.agent_id == agent_id))
+    if tool_ids:
+        await conn.execute(
+            insert(agent_tools),
+            [
+                {"agent_id": agent_id, "tool_id": tool_id, "position": position}
+                for position, tool_id in enumerate(dict.fromkeys(tool_ids))
+            ],
+        )
+
+
+async def attach_tool(conn: AsyncConnection, agent_id: str, tool_id: str) -> bool:
+    """Add the tool at the end of the agent's tools; False if it was already there."""
+    attached = await conn.scalar(
+        select(func.count())
+        .select_from(agent_tools)
+        .where(agent_tools.c.agent_id == agent_id, agent_tools.c.tool_id == tool_id)
+    )
+    if attached:
+        return False
+    position = await conn.scalar(
+        select(func.coalesce(func.max(agent_tools.c.position) + 1, 0)).where(
+            agent_tools.c.agent_id == agent_id
+        )
+    )
+    await conn.execute(
+        insert(agent_tools).values(agent_id=agent_id, tool_id=tool_id, position=int(position or 0))
+    )
+    return True
+
+
+async def detach_tool(conn: AsyncConnection, agent_id: str, tool_id: str) -> bool:
+    result = await conn.execute(
+        delete(agent_tools).where(agent_tools.c.agent_id == agent_id, agent_tools.c.tool_id == tool_id)
+    )
+    return bool(result.rowcount)

@@ -25,8 +25,9 @@ from agentbatch.domain.states import (
 )
 from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.store import queue
-from agentbatch.store.agents import record_turn_end, save_blocks
+from agentbatch.store.agents import record_turn_end
 from agentbatch.store.batches import end_batch
+from agentbatch.store.blocks import save_turn_edits
 from agentbatch.store.bulk import bulk_insert
 from agentbatch.store.messages import message_values
 from agentbatch.store.tables import batch_items, batches, messages, steps
@@ -89,9 +90,9 @@ async def apply_commits(
         messages,
         [message_values(msg, item.owner_id) for item, commit in chosen for msg in commit.messages],
     )
-    for item, commit in chosen:
+    for _, commit in chosen:
         if commit.changed_blocks:
-            await save_blocks(conn, item.agent_id, commit.changed_blocks, now)
+            await save_turn_edits(conn, commit.changed_blocks, commit.block_bases, now)
 
     await _write_progress(conn, chosen, now, costs)
     ended = [(item, commit) for item, commit in chosen if commit.stop is not None]

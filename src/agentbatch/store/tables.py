@@ -66,7 +66,9 @@ blocks = Table(
     "blocks",
     metadata,
     Column("id", ID, primary_key=True),
-    Column("agent_id", ID, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "agent_id", ID, ForeignKey("agents.id", ondelete="CASCADE"), doc="NULL: a block attached to no agent."
+    ),
     Column("label", String(255), nullable=False),
     Column("value", Text, nullable=False),
     Column("limit", Integer, nullable=False),
@@ -77,6 +79,8 @@ blocks = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("agent_id", "label", name="uq_blocks_agent_label"),
+    Column("owner_id", ID, doc="Who created the block (NULL on blocks written before 0007: the agent's)."),
+    Index("ix_blocks_owner_id", "owner_id"),
 )
 
 tools = Table(
@@ -95,6 +99,7 @@ tools = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("owner_id", "name", name="uq_tools_owner_name"),
+    Column("metadata_json", JsonColumn, doc="The tool's ``metadata_``, as given."),
     Index(
         "uq_tools_builtin_name",
         "name",

@@ -28,6 +28,7 @@ def tool_from_row(row: Row[Any]) -> Tool:
         owner_id=row.owner_id,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        metadata=row.metadata_json,
     )
 
 
@@ -45,6 +46,7 @@ def _values(tool: Tool, now: datetime) -> dict[str, Any]:
         "return_char_limit": tool.return_char_limit,
         "created_at": now,
         "updated_at": now,
+        "metadata_json": tool.metadata,
     }
 
 
@@ -127,3 +129,11 @@ async def delete_tool(conn: AsyncConnection, owner_id: str, tool_id: str) -> boo
         delete(tools_table).where(tools_table.c.id == tool_id, tools_table.c.owner_id == owner_id)
     )
     return bool(result.rowcount)
+
+
+async def replace_tool(conn: AsyncConnection, tool: Tool, now: datetime) -> None:
+    """Write every field of an existing custom tool (its id and creation time stay)."""
+    values = _values(tool, now)
+    for kept in ("id", "owner_id", "created_at"):
+        values.pop(kept)
+    await conn.execute(update(tools_table).where(tools_table.c.id == tool.id).values(values))

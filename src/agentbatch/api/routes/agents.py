@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from agentbatch.api.auth import caller
 from agentbatch.api.paging import page_params
 from agentbatch.api.responses import OrjsonResponse
+from agentbatch.api.routes.agent_states import agent_state, agent_states
 from agentbatch.api.schemas.agents import CreateAgentIn
 from agentbatch.api.schemas.turns import SendMessageIn
 from agentbatch.api.services import ApiServices, services
@@ -44,7 +45,7 @@ async def list_agents(
         found = await agent_store.list_agents(
             conn, owner, page, name=name, tags=tags or (), match_all_tags=match_all_tags
         )
-    return [agent_view(agent) for agent in found]
+    return await agent_states(svc, found)
 
 
 @router.get("/{agent_id}", summary="Retrieve an agent")
@@ -55,7 +56,7 @@ async def retrieve_agent(
         agent = await agent_store.get_agent(conn, owner, agent_id)
     if agent is None:
         raise NotFound(f"Agent {agent_id} not found")
-    return agent_view(agent)
+    return await agent_state(svc, agent)
 
 
 @router.delete("/{agent_id}", summary="Delete an agent and its history")

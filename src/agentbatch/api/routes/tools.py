@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from agentbatch.api.auth import caller
 from agentbatch.api.paging import page_params
 from agentbatch.api.responses import OrjsonResponse
+from agentbatch.api.schemas.agent_changes import ToolUpdateIn
 from agentbatch.api.schemas.agents import CreateToolIn
 from agentbatch.api.services import ApiServices, services
 from agentbatch.api.views.agents import tool_view
@@ -25,6 +26,14 @@ async def create_tool(
     body: CreateToolIn, owner: str = Depends(caller), svc: ApiServices = Depends(services)
 ) -> dict[str, Any]:
     return tool_view(await svc.agents.create_tool(owner, body.to_tool()))
+
+
+@router.put("/", summary="Create a tool, or replace your tool of the same name")
+@router.put("", include_in_schema=False)
+async def upsert_tool(
+    body: CreateToolIn, owner: str = Depends(caller), svc: ApiServices = Depends(services)
+) -> dict[str, Any]:
+    return tool_view(await svc.agents.tools.upsert(owner, body.to_tool()))
 
 
 @router.get("/", summary="List tools (built-in and your own)")
@@ -49,6 +58,16 @@ async def retrieve_tool(
     if tool_id not in found:
         raise NotFound(f"Tool {tool_id} not found")
     return tool_view(found[tool_id])
+
+
+@router.patch("/{tool_id}", summary="Change a custom tool (a new source gives a new schema)")
+async def update_tool(
+    body: ToolUpdateIn,
+    tool_id: str = ToolId,
+    owner: str = Depends(caller),
+    svc: ApiServices = Depends(services),
+) -> dict[str, Any]:
+    return tool_view(await svc.agents.tools.update(owner, tool_id, body.to_patch()))
 
 
 @router.delete("/{tool_id}", summary="Delete a custom tool")

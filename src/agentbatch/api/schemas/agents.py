@@ -108,6 +108,7 @@ class CreateToolIn(BaseModel):
     tags: list[str] | None = None
     source_type: str = Field(default="python", max_length=32)
     return_char_limit: int = Field(default=50_000, ge=1, le=INT32_MAX)
+    metadata_: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _storable_name(self) -> "CreateToolIn":
@@ -131,4 +132,5 @@ class CreateToolIn(BaseModel):
             source_type=self.source_type,
             tags=self.tags or [],
             return_char_limit=self.return_char_limit,
+            metadata=self.metadata_,
         )

@@ -24,9 +24,12 @@ def tool_view(tool: Tool) -> dict[str, Any]:
         "return_char_limit": tool.return_char_limit,
         "created_by_id": tool.owner_id,
         "last_updated_by_id": tool.owner_id,
-        "created_at": _iso(tool.created_at),
-        "updated_at": _iso(tool.updated_at),
-        "metadata": {},
+        "metadata_": tool.metadata or {},
+        "pip_requirements": None,
+        "npm_requirements": None,
+        "default_requires_approval": None,
+        "enable_parallel_execution": False,
+        "project_id": None,
     }
 
 
@@ -44,7 +47,23 @@ def block_view(block: Block) -> dict[str, Any]:
     }
 
 
-def agent_view(agent: Agent) -> dict[str, Any]:
+def model_settings(llm_config: dict[str, Any]) -> dict[str, Any]:
+    """Letta's ``model_settings`` for the agent's model: what its llm_config says, in that shape."""
+    anthropic = llm_config.get("model_endpoint_type") == "anthropic"
+    temperature = llm_config.get("temperature")
+    return {
+        "provider_type": "anthropic" if anthropic else "openai",
+        "max_output_tokens": llm_config.get("max_tokens") or 4096,
+        "parallel_tool_calls": bool(llm_config.get("parallel_tool_calls", False)),
+        "temperature": temperature if temperature is not None else (1.0 if anthropic else 0.7),
+        "response_format": None,
+    }
+
+
+def agent_view(
+    agent: Agent, message_ids: list[str] | None = None, pending_approval: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``message_ids`` None: not loaded (a new agent has none)."""
     blocks = [block_view(block) for block in agent.blocks]
     return {
         "id": agent.id,
@@ -73,4 +92,22 @@ def agent_view(agent: Agent) -> dict[str, Any]:
         "project_id": None,
         "timezone": agent.options.get("timezone"),
         "message_buffer_autoclear": bool(agent.options.get("message_buffer_autoclear", False)),
+        "model_settings": model_settings(agent.llm_config),
+        "message_ids": message_ids if message_ids is not None else [],
+        "pending_approval": pending_approval,
+        "identity_ids": [],
+        "secrets": [],
+        "tool_exec_environment_variables": [],
+        "enable_sleeptime": bool(agent.options.get("enable_sleeptime", False)),
+        "hidden": agent.options.get("hidden"),
+        "response_format": agent.options.get("response_format"),
+        "last_run_duration_ms": None,
+        "template_id": None,
+        "base_template_id": None,
+        "deployment_id": None,
+        "entity_id": None,
+        "managed_group": None,
+        "multi_agent_group": None,
+        "max_files_open": agent.options.get("max_files_open"),
+        "per_file_view_window_char_limit": agent.options.get("per_file_view_window_char_limit"),
     }
