@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentbatch.runtime.sandbox.bwrap import SCRATCH, BwrapPlan, bwrap_command, interpreter_prefix
+from agentbatch.runtime.sandbox.bwrap import SCRATCH, BwrapPlan, bwrap_command, interpreter_prefixes
 from agentbatch.runtime.sandbox.capture import OutputPipe, to_lines
 from agentbatch.runtime.sandbox.environment import InvalidToolEnvironment, tool_environment
 from agentbatch.runtime.sandbox.identity import UidPool
@@ -156,8 +156,9 @@ class ToolSandbox:
         environment = tool_environment(SCRATCH, env, tmpdir="/tmp")
         if uid >= 0:
             os.chown(workdir, uid, uid)
-        python, prefix = interpreter_prefix(self._python)
-        plan = BwrapPlan(self._check.executable, workdir, network, as_root, interpreter_prefix=prefix)
+        python = os.path.abspath(self._python)
+        prefixes = interpreter_prefixes(python)
+        plan = BwrapPlan(self._check.executable, workdir, network, as_root, interpreter_prefixes=prefixes)
         bwrap = bwrap_command(plan)
         limits, max_processes = self._limits, self._isolation.max_processes
 
