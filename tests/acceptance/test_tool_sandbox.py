@@ -1,15 +1,17 @@
-"""Through a real ``agentbatch serve`` process and the Letta SDK: a custom tool that goes looking for
-the server's secrets and database finds nothing, and the agent's turn completes."""
+"""Through a real server and the Letta SDK: a custom tool that goes looking for the server's secrets
+and database finds nothing, and the agent's turn completes; only a tool tagged ``sandbox:network``
+reaches the network."""
 
 import json
-from pathlib import Path
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 
+import pytest
 from letta_client import Letta
 
-from agentbatch.emulator.server import EmulatorThread
 from agentbatch.server import ServerThread
-from tests.support.live import sdk_environment
-from tests.support.processes import AgentbatchProcess, free_port
 
 TENANT_KEY = "tenant-key-7d2e9a"
 CALLBACK_SECRET = "callback-secret-51b0"
@@ -39,24 +41,29 @@ def snoop(database: str) -> str:
 '''
 
 
+@pytest.fixture
+def secret_holder() -> Iterator[None]:
+    """A process beside the server with the server's kind of secrets in the environment it started
+    with (as ``serve``, its provider children or a supervisor hold them): what a tool on the host could
+    read from ``/proc/<pid>/environ``. The in-process server here started without them."""
+    secrets = {"AGENTBATCH_API_KEYS": TENANT_KEY, "AGENTBATCH_CALLBACK_SECRET": CALLBACK_SECRET}
+    command = [sys.executable, "-c", "import time; time.sleep(120)"]
+    holder = subprocess.Popen(command, env={**os.environ, **secrets})
+    try:
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_tool_reading_the_servers_environment_and_database_gets_nothing(
-    emulator: EmulatorThread, tmp_path: Path
+    secret_holder: None, live: Letta, sqlite_url: str
 ) -> None:
-    database = tmp_path / "agentbatch.db"
-    port = free_port()
-    env = {
-        **sdk_environment(emulator),
-        "AGENTBATCH_API_KEYS": TENANT_KEY,
-        "AGENTBATCH_CALLBACK_SECRET": CALLBACK_SECRET,
-        "AGENTBATCH_PROVIDER_PROCESSES": "0",
-    }
-    args = ["serve", "--port", str(port), "--database-url", f"sqlite:///{database}"]
-    with AgentbatchProcess(args, env, tmp_path / "server.log", port) as server:
-        client = Letta(base_url=server.base_url, api_key=TENANT_KEY, max_retries=0)
-        client.tools.create(source_code=SNOOP)
-        agent = client.agents.create(model="openai/gpt-4o-mini", tools=["snoop"])
-        directive = json.dumps({"database": str(database)})
-        response = client.agents.messages.create(agent.id, input=f"[[tool:snoop {directive}]] go")
+    database = sqlite_url.removeprefix("sqlite:///")
+    live.tools.create(source_code=SNOOP)
+    agent = live.agents.create(model="openai/gpt-4o-mini", tools=["snoop"])
+    directive = json.dumps({"database": database})
+    response = live.agents.messages.create(agent.id, input=f"[[tool:snoop {directive}]] go")
 
     assert response.stop_reason is not None and response.stop_reason.stop_reason == "end_turn"
     ret = next(m for m in response.messages if m.message_type == "tool_return_message")

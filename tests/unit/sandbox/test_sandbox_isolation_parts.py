@@ -16,7 +16,7 @@ def _plan(**overrides: object) -> BwrapPlan:
         "scratch": Path("/tmp/agentbatch-tool-x"),
         "network": False,
         "as_root": True,
-        "interpreter_prefix": Path("/opt/python/3.11"),
+        "interpreter_prefixes": (Path("/opt/python/3.11"), Path("/usr/local")),
     }
     values.update(overrides)
     return BwrapPlan(**values)  # type: ignore[arg-type]
@@ -49,7 +49,9 @@ def test_only_the_scratch_directory_is_writable_and_no_server_path_is_bound() ->
         "/opt/python/3.11",
         "/opt/python/3.11",
     ]
-    assert "/" not in [args[i + 1] for i, arg in enumerate(args) if arg in ("--bind", "--ro-bind")]
+    bound = [args[i + 1] for i, arg in enumerate(args) if arg in ("--bind", "--ro-bind")]
+    assert "/" not in bound
+    assert "/usr/local" not in bound  # already there with /usr
 
 
 def test_a_tool_declares_it_needs_the_network_by_a_tag() -> None:

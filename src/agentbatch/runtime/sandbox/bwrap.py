@@ -44,7 +44,8 @@ class BwrapPlan:
     scratch: Path | None  # the call's directory on the host; None for the availability probe
     network: bool
     as_root: bool
-    interpreter_prefix: Path | None = None  # bound read-only when it is not under /usr
+    # Bound read-only where not under /usr: the interpreter's prefix, and its virtualenv if it has one.
+    interpreter_prefixes: tuple[Path, ...] = ()
     tmp_bytes: int = TMP_BYTES
 
 
@@ -79,8 +80,9 @@ def _filesystem(plan: BwrapPlan) -> list[str]:
             args += ["--ro-bind", path, path]
     for path in ETC_FILES:
         args += ["--ro-bind-try", path, path]
-    prefix = plan.interpreter_prefix
-    if prefix is not None and not _under(prefix, Path("/usr")):
+    for prefix in plan.interpreter_prefixes:
+        if _under(prefix, Path("/usr")):
+            continue
         for parent in reversed(prefix.parents):
             if parent != Path("/"):
                 args += ["--perms", "0755", "--dir", str(parent)]
@@ -100,14 +102,18 @@ def _under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def interpreter_prefix(python: str) -> tuple[str, Path]:
-    """The real interpreter behind ``python`` (a virtualenv's ``bin/python`` is a link to it) and its
-    prefix (the directory above its ``bin``). The tool runs the base interpreter: the server's
-    virtualenv, which may live in the server's working directory, is not bound."""
+def interpreter_prefixes(python: str) -> tuple[Path, ...]:
+    """What must be bound for ``python`` to start: the prefix of the real interpreter behind it (the
+    directory above its ``bin``) and, when ``python`` is a virtualenv's, that virtualenv, so a tool
+    imports the packages it imported before the sandbox had namespaces. Nothing else of the directory
+    the virtualenv sits in is bound."""
     real = os.path.realpath(python)
     if not os.access(real, os.X_OK):
         raise FileNotFoundError(f"no Python interpreter at {python!r}")
-    prefix = Path(real).parent.parent
-    if prefix == Path("/"):
+    prefixes = [Path(real).parent.parent]
+    venv = Path(os.path.abspath(python)).parent.parent
+    if (venv / "pyvenv.cfg").is_file():
+        prefixes.append(venv)
+    if Path("/") in prefixes:
         raise FileNotFoundError(f"the interpreter {python!r} has no prefix to bind (it lives in /bin)")
-    return real, prefix
+    return tuple(prefixes)

@@ -5,7 +5,6 @@ bubblewrap can make the namespaces. When it cannot, tool calls fail with ``refus
 and the settings, unless the operator opted into the unsafe plain-subprocess mode.
 """
 
-import functools
 import os
 import shutil
 import subprocess
@@ -17,6 +16,9 @@ from agentbatch.runtime.sandbox.bwrap import BwrapPlan, bwrap_command
 BWRAP_SETTING = "AGENTBATCH_TOOL_SANDBOX_BWRAP"
 UNSAFE_SETTING = "AGENTBATCH_UNSAFE_SANDBOX_WITHOUT_ISOLATION"
 PROBE_TIMEOUT_S = 10.0
+# A machine that could not isolate is asked again after this long (bubblewrap may have been installed,
+# or the first probe may have timed out on a busy machine); one that could is never asked again.
+PROBE_RETRY_S = 30.0
 # The tag a tool carries to declare that it needs the network (tools have tags, set on creation and
 # update through Letta's API; they have no metadata a client can set).
 NETWORK_TAG = "sandbox:network"
@@ -57,13 +59,9 @@ def refusal(isolation: SandboxIsolation, problem: str) -> str:
 
 
 def probe(isolation: SandboxIsolation) -> IsolationCheck:
-    """Whether bubblewrap exists here and can create the sandbox's namespaces. Cached per setting;
-    blocking (it starts a process once): call it from a thread in async code."""
-    return _probe(isolation.bwrap, os.geteuid() == 0)
-
-
-@functools.lru_cache(maxsize=8)
-def _probe(bwrap: str, as_root: bool) -> IsolationCheck:
+    """Whether bubblewrap exists here and can create the sandbox's namespaces, by running it once.
+    Blocking: call it from a thread in async code."""
+    bwrap, as_root = isolation.bwrap, os.geteuid() == 0
     executable = shutil.which(bwrap)
     if executable is None:
         return IsolationCheck(None, f"bubblewrap was not found at {bwrap!r} ({BWRAP_SETTING})")
@@ -84,8 +82,3 @@ def _probe(bwrap: str, as_root: bool) -> IsolationCheck:
         reason = said[-1] if said else f"exit code {completed.returncode}"
         return IsolationCheck(None, f"bubblewrap at {executable!r} cannot create namespaces here: {reason}")
     return IsolationCheck(executable, None)
-
-
-def forget_probes() -> None:
-    """For tests that change what the machine offers."""
-    _probe.cache_clear()

@@ -18,15 +18,17 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentbatch.runtime.sandbox.bwrap import SCRATCH, BwrapPlan, bwrap_command, interpreter_prefix
+from agentbatch.runtime.sandbox.bwrap import SCRATCH, BwrapPlan, bwrap_command, interpreter_prefixes
 from agentbatch.runtime.sandbox.capture import OutputPipe, to_lines
 from agentbatch.runtime.sandbox.environment import InvalidToolEnvironment, tool_environment
 from agentbatch.runtime.sandbox.identity import UidPool
 from agentbatch.runtime.sandbox.isolation import (
+    PROBE_RETRY_S,
     UNSAFE_SETTING,
     IsolationCheck,
     SandboxIsolation,
@@ -78,6 +80,8 @@ class ToolSandbox:
         self._python = python
         self._isolation = isolation
         self._check: IsolationCheck | None = None
+        self._checked_at = 0.0
+        self._probing = asyncio.Lock()  # calls arriving together wait for one probe
         self._warned_unsafe = False
         self._uids = UidPool(isolation.uid_base)
 
@@ -86,10 +90,15 @@ class ToolSandbox:
         return self._limits
 
     async def isolation_problem(self) -> str | None:
-        """Why calls cannot be isolated on this machine (None when they can). Asked once, then cached."""
-        if self._check is None:
-            self._check = await asyncio.to_thread(probe, self._isolation)
-        return self._check.problem
+        """Why calls cannot be isolated on this machine (None when they can). A success is remembered
+        for good, a failure for ``PROBE_RETRY_S``."""
+        async with self._probing:
+            now = time.monotonic()
+            stale = self._check is not None and self._check.problem is not None
+            if self._check is None or (stale and now - self._checked_at > PROBE_RETRY_S):
+                self._check = await asyncio.to_thread(probe, self._isolation)
+                self._checked_at = now
+            return self._check.problem
 
     async def warn_if_not_isolated(self) -> None:
         """At server start: a warning in the log when custom tools will be refused or run unisolated."""
@@ -156,8 +165,9 @@ class ToolSandbox:
         environment = tool_environment(SCRATCH, env, tmpdir="/tmp")
         if uid >= 0:
             os.chown(workdir, uid, uid)
-        python, prefix = interpreter_prefix(self._python)
-        plan = BwrapPlan(self._check.executable, workdir, network, as_root, interpreter_prefix=prefix)
+        python = os.path.abspath(self._python)
+        prefixes = interpreter_prefixes(python)
+        plan = BwrapPlan(self._check.executable, workdir, network, as_root, interpreter_prefixes=prefixes)
         bwrap = bwrap_command(plan)
         limits, max_processes = self._limits, self._isolation.max_processes
 
