@@ -117,6 +117,19 @@ def test_a_turn_that_fails_once_is_retried_and_succeeds(
     assert items(client, batch.id)[0]["error"] is None and len(failures) == 1
 
 
+def test_a_synchronous_turn_that_fails_once_is_retried_in_the_same_request(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = start_server(turn_max_attempts=2)
+    agent = client.agents.create(model=MODEL).id
+    failures = _failing_for(agent, monkeypatch, times=1)
+
+    response = client.agents.messages.create(agent, input="hello")
+
+    assert response.stop_reason.stop_reason == "end_turn" and len(failures) == 1
+    assert [m.content for m in response.messages if m.message_type == "assistant_message"] == ["echo: hello"]
+
+
 def test_a_turn_that_keeps_failing_errors_with_the_reason_and_the_batch_ends(
     start_server: StartServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -73,8 +73,9 @@ class TurnExecutor:
         """Run the item's turn to its end; None if the turn did not end it: taken away (cancelled, lease
         lost), or failed and handed back (see ``release_failed``)."""
         sink = GroupSink(self._committer, item)
+        deadline = asyncio.timeout(self._deadline_s)
         try:
-            async with asyncio.timeout(self._deadline_s):
+            async with deadline:
                 turn = self._turn_input(item, context)
                 return await self._runner.run(turn, sink)
         except TurnAborted:
@@ -83,8 +84,12 @@ class TurnExecutor:
             return await self._fail(item, sink, str(rejected))
         except ValueError as invalid:  # e.g. an agent whose model handle no longer parses
             return await self._fail(item, sink, str(invalid))
-        except TimeoutError:
-            await self.release_failed(item, f"the turn ran past its deadline of {self._deadline_s:g} s")
+        except TimeoutError as error:
+            if deadline.expired():
+                reason = f"the turn ran past its deadline of {self._deadline_s:g} s"
+            else:
+                reason = f"the turn failed: TimeoutError: {error}"
+            await self.release_failed(item, reason)
             return None
         except Exception as error:
             log.exception("turn of item %s failed", item.id)
