@@ -198,6 +198,8 @@ def test_batch_metadata_and_a_synchronous_send_are_checked_too(server: ServerThr
 
     batch = '{"requests": [{"agent_id": "%s", "input": "x"}], "metadata": {"n": %s}}' % (agent, BIG)  # noqa: UP031
     _assert_422_naming(_post(server, "/v1/messages/batches", batch), ["body", "metadata", "n"])
+    far = '{"requests": [{"agent_id": "%s", "input": "x"}], "completion_window": "99999999999d"}' % agent  # noqa: UP031
+    _assert_422_naming(_post(server, "/v1/messages/batches", far), ["completion_window"])
     _assert_422_naming(_post(server, f"/v1/agents/{agent}/messages", '{"input": "a\\u0000"}'), ["input"])
     assert _nothing_stored(client)
     assert list(client.agents.messages.list(agent)) == []

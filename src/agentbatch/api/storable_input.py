@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute

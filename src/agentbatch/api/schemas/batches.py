@@ -1,5 +1,6 @@
 """``POST /v1/messages/batches``."""
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -7,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from agentbatch.api.schemas.turns import TurnIn
 from agentbatch.domain.ids import IdPrefix, id_pattern
+
+MAX_WINDOW_S = 3650 * 86_400
+_WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 
 
 class BatchRequestIn(TurnIn):
@@ -35,6 +40,14 @@ class CreateBatchIn(BaseModel):
         le=1_000_000,
         description="Extension: among ready requests, those of higher-priority batches are claimed first.",
     )
+
+    @field_validator("completion_window")
+    @classmethod
+    def _window_within_reach(cls, value: str | None) -> str | None:
+        found = _WINDOW.match(value) if value is not None else None
+        if found is not None and int(found.group(1)) * _UNIT_SECONDS[found.group(2)] > MAX_WINDOW_S:
+            raise ValueError("completion_window may be at most 3650 days")
+        return value
 
     @field_validator("callback_url")
     @classmethod
