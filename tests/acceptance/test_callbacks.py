@@ -186,25 +186,25 @@ def test_a_batch_without_callback_or_unfinished_cannot_be_replayed(live: Letta) 
         live.post(f"/v1/messages/batches/{busy}/callbacks/replay", cast_to=object)
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://127.0.0.1:8080/hook",
-        "http://localhost/hook",
-        "http://10.1.2.3/hook",
-        "http://192.168.0.7/hook",
-        "http://169.254.169.254/latest/meta-data",
-        "http://[::1]/hook",
-        "http://[::ffff:127.0.0.1]/hook",
-    ],
-)
-def test_with_api_keys_on_internal_callback_urls_are_refused(sqlite_url: str, url: str) -> None:
+INTERNAL_URLS = [
+    "http://127.0.0.1:8080/hook",
+    "http://localhost/hook",
+    "http://10.1.2.3/hook",
+    "http://192.168.0.7/hook",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::1]/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+]
+
+
+def test_with_api_keys_on_internal_callback_urls_are_refused(sqlite_url: str) -> None:
     settings = live_settings(sqlite_url, api_keys="key-alice", run_worker=False)
     with ServerThread(settings) as server:
         client = Letta(base_url=server.base_url, api_key="key-alice", max_retries=0)
         agent = client.agents.create(model=MODEL).id
-        with pytest.raises(BadRequestError, match="loopback, private or link-local"):
-            client.batches.create(requests=[{"agent_id": agent, "input": "hi"}], callback_url=url)
+        for url in INTERNAL_URLS:
+            with pytest.raises(BadRequestError, match="loopback, private or link-local"):
+                client.batches.create(requests=[{"agent_id": agent, "input": "hi"}], callback_url=url)
         assert list(client.batches.list()) == []
 
 

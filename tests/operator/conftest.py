@@ -8,6 +8,7 @@ import pytest
 from agentbatch.emulator.config import EmulatorConfig
 from agentbatch.emulator.server import EmulatorThread
 from tests.support.live import sdk_environment
+from tests.support.polling import wait_for
 from tests.support.processes import AgentbatchProcess, free_port
 
 
@@ -17,10 +18,21 @@ def emulator() -> Iterator[EmulatorThread]:
         yield running
 
 
+class PatientProcess(AgentbatchProcess):
+    """Waits up to three minutes for the port: on a loaded 2-core machine imports alone can take a minute."""
+
+    def start(self) -> "PatientProcess":
+        port, self.port = self.port, None
+        super().start()
+        self.port = port
+        wait_for(self._healthy, timeout=180, what=f"{self.args[0]} to answer on port {port}")
+        return self
+
+
 def serve_process(
     tmp_path: Path, emulator: EmulatorThread, *, log_format: str = "kv", **env: str
-) -> AgentbatchProcess:
-    return AgentbatchProcess(
+) -> "PatientProcess":
+    return PatientProcess(
         ["serve", "--port", str(port := free_port())],
         {
             **sdk_environment(emulator),

@@ -18,7 +18,9 @@ MODEL = "openai/gpt-4o-mini"
 
 
 @pytest.fixture
-def server(sqlite_url: str, emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+def server(
+    sqlite_url: str, emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ServerThread]:
     point_sdks_at(monkeypatch, emulator)
     with ServerThread(live_settings(sqlite_url, api_keys="key-alice,key-bob")) as running:
         yield running
@@ -40,7 +42,8 @@ def test_fragments_show_only_the_keys_own_batches_and_a_conversation(server: Ser
     alice = Letta(base_url=server.base_url, api_key="key-alice", max_retries=0)
     bob = Letta(base_url=server.base_url, api_key="key-bob", max_retries=0)
     agent = alice.agents.create(model=MODEL).id
-    mine = alice.batches.create(requests=[{"agent_id": agent, "input": "[[tool:conversation_search]] look"}]).id
+    look = "[[tool:conversation_search]] look"
+    mine = alice.batches.create(requests=[{"agent_id": agent, "input": look}]).id
     theirs = bob.batches.create(requests=[{"agent_id": bob.agents.create(model=MODEL).id, "input": "hi"}]).id
 
     assert _fragment(server, "/dashboard/fragments/batches", None).status_code == 401

@@ -101,7 +101,7 @@ def test_a_worker_process_serves_its_own_metrics(tmp_path: Path, emulator: Emula
             except httpx.HTTPError:
                 return None
 
-        text = wait_for(scrape, timeout=60, what="the worker's metrics endpoint")
+        text = wait_for(scrape, timeout=180, what="the worker's metrics endpoint")
     names = {family.name for family in text_string_to_metric_families(text)}
     assert {"agentbatch_steps", "agentbatch_provider_calls", "agentbatch_lease_expiries"} <= names
     assert "metrics=http://0.0.0.0:" in worker.log_path.read_text()

@@ -35,7 +35,7 @@ def test_a_readme_snippet_runs_and_prints_a_finished_conversation(
         code = compile(snippet.replace(README_URL, server.base_url), f"README.md snippet {index}", "exec")
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            exec(code, {"__name__": "__readme__"})  # noqa: S102 - the README's own code, run as a user would
+            exec(code, {"__name__": "__readme__"})
 
     output = printed.getvalue()
     assert output.startswith("completed {"), output

@@ -77,7 +77,8 @@ def progress(batch: Batch) -> str:
     done = counts.succeeded + counts.errored + counts.cancelled + counts.expired
     share = 100 * done / max(1, batch.request_count)
     return (
-        f"<span class='bar' title='{done}/{batch.request_count}'><span style='width:{share:.1f}%'></span></span>"
+        f"<span class='bar' title='{done}/{batch.request_count}'>"
+        f"<span style='width:{share:.1f}%'></span></span>"
         f" <span class='done'>{done}/{batch.request_count}</span>"
     )
 
@@ -86,7 +87,8 @@ def _counts(batch: Batch) -> str:
     c = batch.counts
     return (
         f"pending <b class='n-pending'>{c.pending}</b> · running <b class='n-running'>{c.running}</b> · "
-        f"succeeded <b class='n-succeeded'>{c.succeeded}</b> · errored <b class='n-errored'>{c.errored}</b> · "
+        f"succeeded <b class='n-succeeded'>{c.succeeded}</b> · "
+        f"errored <b class='n-errored'>{c.errored}</b> · "
         f"cancelled {c.cancelled} · expired {c.expired}"
     )
 
@@ -95,7 +97,8 @@ def batches_table(found: list[Batch]) -> str:
     if not found:
         return "<p class='muted'>No batches.</p>"
     rows = "".join(
-        f"<tr data-batch='{escape(b.id)}'><td><a href='/dashboard/batches/{escape(b.id)}'>{escape(b.id)}</a></td>"
+        f"<tr data-batch='{escape(b.id)}'>"
+        f"<td><a href='/dashboard/batches/{escape(b.id)}'>{escape(b.id)}</a></td>"
         f"<td class='status'>{escape(b.status.value)}</td><td>{progress(b)}</td><td>{_counts(b)}</td>"
         f"<td>{b.usage.step_count}</td><td>{_when(b.created_at)}</td></tr>"
         for b in found
@@ -114,7 +117,8 @@ def batch_detail(batch: Batch, items: list[BatchItem], deliveries: list[Delivery
     )
     rows = "".join(
         f"<tr data-item='{escape(i.id)}'><td>{i.position}</td>"
-        f"<td><a href='/dashboard/batches/{escape(batch.id)}/agents/{escape(i.agent_id)}'>{escape(i.agent_id)}</a></td>"
+        f"<td><a href='/dashboard/batches/{escape(batch.id)}/agents/{escape(i.agent_id)}'>"
+        f"{escape(i.agent_id)}</a></td>"
         f"<td class='status'>{escape(i.status.value)}</td><td>{escape(i.stop_reason or '')}</td>"
         f"<td>{i.step_count}</td><td>{i.prompt_tokens + i.completion_tokens}</td>"
         f"<td>{_seconds(i.ttft_ns)}</td><td>{_seconds(i.duration_ns)}</td>"
@@ -137,7 +141,8 @@ def _deliveries(batch: Batch, deliveries: list[DeliveryAttempt]) -> str:
         return f"<p class='muted'>Nothing sent yet to <code>{escape(batch.callback_url)}</code>.</p>"
     rows = "".join(
         f"<tr><td>{escape(d.webhook_id)}</td><td>{d.attempt}</td><td>{_when(d.attempted_at)}</td>"
-        f"<td>{d.status_code if d.status_code is not None else 'not reached'}</td><td>{d.latency_ms:.1f} ms</td>"
+        f"<td>{d.status_code if d.status_code is not None else 'not reached'}</td>"
+        f"<td>{d.latency_ms:.1f} ms</td>"
         f"<td class='err'>{escape(d.error or '')}</td><td>{_when(d.next_attempt_at)}</td></tr>"
         for d in deliveries
     )
@@ -160,6 +165,7 @@ def conversation(found: list[Message]) -> str:
                 f"<div class='tool-call'>→ <code>{escape(call.name)}({escape(call.arguments)})</code></div>"
             )
         for result in message.tool_returns:
-            body += f"<div class='tool-result'>← {escape(result.status)}: <code>{escape(result.content[:2000])}</code></div>"
+            shown = escape(result.content[:2000])
+            body += f"<div class='tool-result'>← {escape(result.status)}: <code>{shown}</code></div>"
         parts.append(f"<div class='msg {escape(role)}'><b>{escape(role)}</b> {body}</div>")
     return "".join(parts)

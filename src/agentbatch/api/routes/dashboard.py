@@ -47,7 +47,8 @@ async def conversation_page(agent_id: str, batch_id: str = BatchId) -> str:
     return html.shell(
         agent_id,
         f"<p><a href='/dashboard/batches/{batch_id}'>{batch_id}</a></p><h1>{agent_id}</h1>"
-        f"<div id='conversation' data-fragment='/dashboard/fragments/batches/{batch_id}/agents/{agent_id}'></div>",
+        f"<div id='conversation' "
+        f"data-fragment='/dashboard/fragments/batches/{batch_id}/agents/{agent_id}'></div>",
     )
 
 
