@@ -26,6 +26,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": detail}, status_code=404)
         return await http_exception_handler(request, error)
 
+
 class ErrorDetail(BaseModel):
     """The body of every error but 422 (whose ``detail`` lists the fields at fault)."""
 
