@@ -82,14 +82,20 @@ def test_a_browser_sees_a_running_batch_advance_and_a_conversation_render(server
 
     alice = Letta(base_url=server.base_url, api_key="key-alice", max_retries=0)
     agents = [alice.agents.create(model=MODEL).id for _ in range(4)]
-    batch = alice.batches.create(
-        requests=[{"agent_id": a, "input": f"[[sleep:{300 * (i + 1)}]] hi"} for i, a in enumerate(agents)]
-    ).id
     try:
         browser.get(f"{server.base_url}/dashboard")  # type: ignore[attr-defined]
         key_form = wait_for(lambda: (f := browser.find_element(By.ID, "key")).is_displayed() and f)  # type: ignore[attr-defined]
         key_form.find_element(By.NAME, "key").send_keys("key-alice")
         key_form.find_element(By.TAG_NAME, "button").click()
+        wait_for(
+            lambda: "No batches" in browser.find_element(By.ID, "batches").text,  # type: ignore[attr-defined]
+            what="the page to show this key's (empty) list",
+        )
+        batch = alice.batches.create(
+            requests=[
+                {"agent_id": a, "input": f"[[sleep:{1500 * (i + 1)}]] hi"} for i, a in enumerate(agents)
+            ]
+        ).id
         row = f"tr[data-batch='{batch}'] .done"
         seen = set()
 
