@@ -61,6 +61,32 @@ class Settings(BaseSettings):
         description="When set, callbacks carry X-Agentbatch-Signature (HMAC-SHA256 of timestamp.body).",
     )
 
+    # The provider-batch lane (docs/decisions/0005-provider-batch-lane.md)
+    dispatch: str = Field(
+        default="direct",
+        pattern="^(direct|provider_batch|auto)$",
+        description="A batch's dispatch when its create body names none: direct, provider_batch or auto.",
+    )
+    lane_gather_window_s: float = Field(
+        default=0.5, gt=0, description="How long lane steps wait for others before their provider batch goes."
+    )
+    lane_gather_max: int = Field(
+        default=1000, ge=1, description="Lane steps that make a provider batch go at once, window or not."
+    )
+    lane_poll_min_s: float = Field(
+        default=0.1, gt=0, description="Shortest interval between polls of one provider batch."
+    )
+    lane_poll_max_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest interval between polls of one open provider batch (pick-up latency).",
+    )
+    lane_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Submissions of one step (transient errors, expiries) before its turn errors.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

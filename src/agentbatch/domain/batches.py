@@ -53,6 +53,8 @@ class Batch:
     ttft_ns: int | None = None
     total_duration_ns: int | None = None
     last_updated_by_id: str | None = None
+    dispatch: str = "direct"
+    """``domain.lanes.Dispatch``: how the batch's steps reach their provider."""
     counts: RequestCounts = field(default_factory=RequestCounts)
     usage: Usage = field(default_factory=Usage)
 
@@ -74,3 +76,5 @@ class BatchItem:
     error: str | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    attempts: int = 0
+    """Claims of the item plus resubmissions of its steps in the provider-batch lane."""

@@ -21,6 +21,8 @@ class StepRecord:
     completion_tokens: int
     ttft_ns: int
     duration_ns: int
+    lane: str = "direct"
+    """``domain.lanes.Lane``: how the step's model call reached the provider."""
 
 
 @dataclass(slots=True)

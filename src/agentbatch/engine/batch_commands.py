@@ -8,6 +8,7 @@ from typing import Any
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.lanes import Dispatch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.store import agents as agent_store
@@ -36,9 +37,10 @@ def parse_completion_window(window: str) -> timedelta:
 
 
 class BatchCommands:
-    def __init__(self, db: Database, signals: EngineSignals) -> None:
+    def __init__(self, db: Database, signals: EngineSignals, default_dispatch: str = "direct") -> None:
         self._db = db
         self._signals = signals
+        self._default_dispatch = Dispatch(default_dispatch)
 
     async def submit(
         self,
@@ -48,6 +50,7 @@ class BatchCommands:
         callback_url: str | None = None,
         completion_window: str | None = None,
         metadata: dict[str, Any] | None = None,
+        dispatch: Dispatch | None = None,
     ) -> Batch:
         if not requests:
             raise InvalidRequest("requests must hold at least one request")
@@ -64,6 +67,7 @@ class BatchCommands:
             callback_url=callback_url,
             expires_at=expires_at,
             last_updated_by_id=owner_id,
+            dispatch=(dispatch or self._default_dispatch).value,
         )
         async with self._db.write() as conn:
             models = await agent_store.agent_models(

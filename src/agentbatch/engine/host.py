@@ -13,6 +13,7 @@ from agentbatch.engine.batch_commands import BatchCommands
 from agentbatch.engine.callbacks import CallbackDispatcher
 from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.group_commit import GroupCommitter
+from agentbatch.engine.lane.assembly import build_lane
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_commands import TurnCommands
@@ -53,8 +54,11 @@ class EngineHost:
             db, TurnRunner(self.gateway, sandbox), self.committer, self.catalog, settings.default_max_steps
         )
         self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
+        self.lane = build_lane(settings, db, self.catalog, sandbox, self.leases.worker_id)
+        self.executor.lane = self.lane.router
+        self.signals.on_cancel(lambda _batch_id: self.lane.submitter.wake())
         self.agents = AgentCommands(db, self.catalog)
-        self.batches = BatchCommands(db, self.signals)
+        self.batches = BatchCommands(db, self.signals, settings.dispatch)
         self.turns = TurnCommands(
             db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s
         )
@@ -88,6 +92,7 @@ class EngineHost:
         if self.worker is not None:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
             self._tasks.append(asyncio.create_task(self.callbacks.run_forever(), name="callbacks"))
+            self._tasks.append(asyncio.create_task(self.lane.dispatcher.run(), name="lane"))
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
 
@@ -99,6 +104,7 @@ class EngineHost:
             "commit_transactions": self.committer.transactions,
             "commits": self.committer.commits,
             "provider_retries": self.gateway.retries,
+            "provider_batches_submitted": self.lane.submitter.submitted,
         }
 
     async def stop(self) -> None:

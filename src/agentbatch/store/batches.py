@@ -38,6 +38,7 @@ async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[dict
             created_at=batch.created_at,
             updated_at=batch.updated_at,
             last_updated_by_id=batch.last_updated_by_id,
+            dispatch=batch.dispatch,
         )
     )
     await queue.insert_items(conn, batch.id, batch.owner_id, items, batch.created_at)
@@ -112,6 +113,7 @@ def _batch_from_row(row: Row[Any]) -> Batch:
         ttft_ns=row.ttft_ns,
         total_duration_ns=row.total_duration_ns,
         last_updated_by_id=row.last_updated_by_id,
+        dispatch=row.dispatch,
         counts=RequestCounts(),
     )
 
@@ -139,6 +141,7 @@ def item_from_row(row: Row[Any]) -> BatchItem:
         error=row.error,
         started_at=row.started_at,
         completed_at=row.completed_at,
+        attempts=row.attempts,
     )
 
 

@@ -113,6 +113,7 @@ def _step_values(item: ClaimedItem, commit: Commit) -> dict[str, Any]:
         "completion_tokens": step.completion_tokens,
         "ttft_ns": step.ttft_ns,
         "duration_ns": step.duration_ns,
+        "lane": step.lane,
         "created_at": commit.messages[-1].created_at if commit.messages else item.started_at,
     }
 

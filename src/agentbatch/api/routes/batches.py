@@ -38,6 +38,7 @@ async def create_batch(
         callback_url=body.callback_url,
         completion_window=body.completion_window,
         metadata=body.metadata,
+        dispatch=body.dispatch,
     )
     return batch_view(batch)
 

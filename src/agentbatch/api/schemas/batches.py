@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentbatch.api.schemas.turns import TurnIn
 from agentbatch.domain.ids import IdPrefix, id_pattern
+from agentbatch.domain.lanes import Dispatch
 
 
 class BatchRequestIn(TurnIn):
@@ -21,6 +22,11 @@ class CreateBatchIn(BaseModel):
         default=None, description="Extension: expire unfinished requests after this long, e.g. '24h'."
     )
     metadata: dict[str, Any] | None = Field(default=None, description="Extension: kept on the batch.")
+    dispatch: Dispatch | None = Field(
+        default=None,
+        description="Extension: direct, provider_batch (the providers' half-price batch APIs) or auto; "
+        "default AGENTBATCH_DISPATCH.",
+    )
 
     @field_validator("callback_url")
     @classmethod

@@ -33,6 +33,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "ttft_ns": batch.ttft_ns,
         "total_duration_ns": batch.total_duration_ns,
         "expires_at": _iso(batch.expires_at),
+        "dispatch": batch.dispatch,
         "request_counts": {
             "total": batch.request_count,
             "pending": counts.pending,
@@ -71,4 +72,5 @@ def item_view(item: BatchItem) -> dict[str, Any]:
         "created_at": _iso(item.created_at),
         "started_at": _iso(item.started_at),
         "completed_at": _iso(item.completed_at),
+        "attempts": item.attempts,
     }

@@ -1,0 +1,44 @@
+"""The lane of one process, built from ``Settings``."""
+
+from dataclasses import dataclass
+
+from agentbatch.engine.lane.dispatcher import LaneDispatcher, LaneSettings
+from agentbatch.engine.lane.routing import LaneRouter
+from agentbatch.engine.lane.submission import Submitter
+from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.runtime.sandbox import ToolSandbox
+from agentbatch.settings import Settings
+from agentbatch.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    submitter: Submitter
+    dispatcher: LaneDispatcher
+    router: LaneRouter
+
+
+def build_lane(
+    settings: Settings, db: Database, catalog: ProviderCatalog, sandbox: ToolSandbox, worker_id: str
+) -> Lane:
+    submitter = Submitter(
+        db,
+        catalog,
+        worker_id,
+        poll_min_s=settings.lane_poll_min_s,
+        poll_max_s=settings.lane_poll_max_s,
+        single_process=db.is_sqlite,
+        orphan_after_s=3 * settings.lease_seconds,
+    )
+    dispatcher = LaneDispatcher(
+        db,
+        submitter,
+        LaneSettings(
+            gather_window_s=settings.lane_gather_window_s,
+            gather_max=settings.lane_gather_max,
+            poll_min_s=settings.lane_poll_min_s,
+            poll_max_s=settings.lane_poll_max_s,
+            max_attempts=settings.lane_max_attempts,
+        ),
+    )
+    return Lane(submitter, dispatcher, LaneRouter(db, dispatcher, sandbox))

@@ -1,0 +1,164 @@
+"""The provider-batch lane: multi-step turns through the OpenAI and Anthropic batch APIs of the
+emulator, with no direct model call; per-request errors and expiries resubmitted to a terminal end;
+cancel reaching the provider; the step rows marked ``provider_batch``."""
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from letta_client import Letta
+from letta_client.types import BatchJob
+
+from agentbatch.emulator.server import EmulatorThread
+from agentbatch.server import ServerThread
+from tests.acceptance.conftest import live_settings
+from tests.support.live import point_sdks_at
+from tests.support.polling import wait_for
+from tests.support.turns import message_types
+
+MODELS = ["openai/gpt-4o-mini", "anthropic/claude-haiku-4-5"]
+LANE = {"dispatch": "provider_batch"}
+DIRECT_ENDPOINTS = ("POST /v1/chat/completions", "POST /v1/messages")
+
+
+@pytest.fixture
+def lane_server(
+    database_url: str, fresh_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ServerThread]:
+    point_sdks_at(monkeypatch, fresh_emulator)
+    settings = live_settings(
+        database_url, lane_gather_window_s=0.1, lane_poll_min_s=0.05, lane_poll_max_s=0.3, lane_max_attempts=2
+    )
+    with ServerThread(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def lane(lane_server: ServerThread) -> Letta:
+    return Letta(base_url=lane_server.base_url, max_retries=0)
+
+
+def _finished(client: Letta, batch_id: str, timeout: float = 30) -> BatchJob:
+    return wait_for(
+        lambda: (
+            (b := client.batches.retrieve(batch_id)).status in ("completed", "cancelled", "expired") and b
+        ),
+        timeout=timeout,
+        what=f"batch {batch_id} to end",
+    )
+
+
+def _items(client: Letta, batch_id: str) -> list[dict[str, Any]]:
+    found = client.get(f"/v1/messages/batches/{batch_id}/items?order=asc&limit=1000", cast_to=object)
+    assert isinstance(found, list)
+    return found
+
+
+def _direct_calls(emulator: EmulatorThread) -> int:
+    stats = httpx.get(f"{emulator.base_url}/_emulator/stats").json()["requests"]
+    return sum(sum(stats.get(endpoint, {}).values()) for endpoint in DIRECT_ENDPOINTS)
+
+
+def _submitted_custom_ids(emulator: EmulatorThread) -> list[str]:
+    state = emulator.app.state
+    ids = [line.custom_id for batch in state.openai_batches.newest_first() for line in batch.lines]
+    ids += [
+        request.custom_id for batch in state.anthropic_batches.newest_first() for request in batch.requests
+    ]
+    return ids
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_multi_step_turns_complete_through_provider_batches_without_a_direct_call(
+    lane: Letta, fresh_emulator: EmulatorThread, model: str
+) -> None:
+    agents = [lane.agents.create(model=model).id for _ in range(3)]
+    batch = lane.batches.create(
+        requests=[{"agent_id": a, "input": "[[tool:conversation_search]] find it"} for a in agents],
+        extra_body=LANE,
+    )
+    assert (batch.model_extra or {})["dispatch"] == "provider_batch"
+
+    done = _finished(lane, batch.id)
+
+    assert done.status == "completed"
+    assert [(i["status"], i["stop_reason"], i["step_count"]) for i in _items(lane, batch.id)] == [
+        ("succeeded", "end_turn", 2)
+    ] * 3
+    history = list(lane.agents.messages.list(agents[0], order="asc"))
+    assert message_types(history)[-4:] == [
+        "user_message",
+        "tool_call_message",
+        "tool_return_message",
+        "assistant_message",
+    ]
+    assert _direct_calls(fresh_emulator) == 0
+    custom_ids = _submitted_custom_ids(fresh_emulator)
+    assert len(custom_ids) == 6 and len(set(custom_ids)) == 6  # two steps each, each submitted once
+    # The steps of the three turns were gathered into shared provider batches, not one per step.
+    state = fresh_emulator.app.state
+    assert len(state.openai_batches.newest_first()) + len(state.anthropic_batches.newest_first()) <= 3
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_errors_and_expiries_are_resubmitted_then_end_terminal(
+    lane: Letta, fresh_emulator: EmulatorThread, model: str
+) -> None:
+    agents = [lane.agents.create(model=model).id for _ in range(4)]
+    scripts = ["[[expire]] late", "[[error:500]] flaky", "[[error:400]] refused", "fine"]
+    batch = lane.batches.create(
+        requests=[{"agent_id": a, "input": s} for a, s in zip(agents, scripts, strict=True)], extra_body=LANE
+    )
+
+    done = _finished(lane, batch.id)
+
+    items = _items(lane, batch.id)
+    assert done.status == "completed"
+    assert [(i["status"], i["stop_reason"]) for i in items] == [
+        ("errored", "llm_api_error"),
+        ("errored", "llm_api_error"),
+        ("errored", "llm_api_error"),
+        ("succeeded", "end_turn"),
+    ]
+    assert "expired" in items[0]["error"] and "2 times" in items[0]["error"]
+    assert "2 times" in items[1]["error"]
+    assert "400" in items[2]["error"] or "invalid_request" in items[2]["error"]
+    # attempts: one claim, plus one resubmission for the transient failures; none for the refusal.
+    assert [i["attempts"] for i in items] == [2, 2, 1, 1]
+    custom_ids = _submitted_custom_ids(fresh_emulator)
+    assert len(custom_ids) == len(set(custom_ids))  # every (item, step, attempt) went out once
+    per_step = Counter(custom_id.rsplit("-", 1)[0] for custom_id in custom_ids)
+    assert sorted(per_step.values()) == [1, 1, 2, 2]  # the refused one is not sent again
+    assert _direct_calls(fresh_emulator) == 0
+
+
+def test_cancel_during_an_open_provider_batch_cancels_it_at_the_provider(
+    database_url: str, emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentbatch.emulator.config import EmulatorConfig
+
+    with EmulatorThread(EmulatorConfig(batch_delay_s=30)) as slow:
+        point_sdks_at(monkeypatch, slow)
+        settings = live_settings(
+            database_url, lane_gather_window_s=0.05, lane_poll_min_s=0.05, lane_poll_max_s=0.3
+        )
+        with ServerThread(settings) as server:
+            client = Letta(base_url=server.base_url, max_retries=0)
+            agents = [client.agents.create(model="openai/gpt-4o-mini").id for _ in range(2)]
+            batch = client.batches.create(
+                requests=[{"agent_id": a, "input": "slow"} for a in agents], extra_body=LANE
+            )
+            wait_for(lambda: slow.app.state.openai_batches.newest_first(), what="the provider batch")
+
+            client.batches.cancel(batch.id)
+
+            wait_for(
+                lambda: slow.app.state.openai_batches.newest_first()[0].status in ("cancelling", "cancelled"),
+                timeout=10,
+                what="the provider batch to be cancelled",
+            )
+            assert client.batches.retrieve(batch.id).status == "cancelled"
+            assert [i["status"] for i in _items(client, batch.id)] == ["cancelled", "cancelled"]
+            assert _direct_calls(slow) == 0
