@@ -217,7 +217,10 @@ class Submitter:
             async with self._db.read() as conn:
                 abandoned = await lane_store.only_finished_items(conn, row.id)
             if abandoned:
-                await api.cancel(row.provider_batch_id)
+                try:
+                    await api.cancel(row.provider_batch_id)
+                except ProviderError as error:  # e.g. it ended meanwhile: its results are picked up below
+                    log.info("provider batch %s not cancelled: %s", row.provider_batch_id, error)
                 async with self._db.write() as conn:
                     await lane_store.mark_status(conn, row.id, lane_store.CANCELLING)
                 log.info("cancelled provider batch %s: nobody waits for its answers", row.provider_batch_id)
