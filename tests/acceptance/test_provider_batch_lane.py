@@ -2,6 +2,7 @@
 emulator, with no direct model call; per-request errors and expiries resubmitted to a terminal end;
 cancel reaching the provider; the step rows marked ``provider_batch``."""
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -10,9 +11,13 @@ import httpx
 import pytest
 from letta_client import Letta
 from letta_client.types import BatchJob
+from sqlalchemy import func, select
 
+from agentbatch.emulator.config import EmulatorConfig
 from agentbatch.emulator.server import EmulatorThread
 from agentbatch.server import ServerThread
+from agentbatch.store.database import Database
+from agentbatch.store.tables import steps
 from tests.acceptance.conftest import live_settings
 from tests.support.live import point_sdks_at
 from tests.support.polling import wait_for
@@ -137,8 +142,6 @@ def test_errors_and_expiries_are_resubmitted_then_end_terminal(
 def test_cancel_during_an_open_provider_batch_cancels_it_at_the_provider(
     database_url: str, emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentbatch.emulator.config import EmulatorConfig
-
     with EmulatorThread(EmulatorConfig(batch_delay_s=30)) as slow:
         point_sdks_at(monkeypatch, slow)
         settings = live_settings(
@@ -162,3 +165,45 @@ def test_cancel_during_an_open_provider_batch_cancels_it_at_the_provider(
             assert client.batches.retrieve(batch.id).status == "cancelled"
             assert [i["status"] for i in _items(client, batch.id)] == ["cancelled", "cancelled"]
             assert _direct_calls(slow) == 0
+
+
+def test_a_restart_while_a_provider_batch_is_open_re_attaches_without_resubmitting(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmulatorThread(EmulatorConfig(batch_delay_s=1.5)) as slow:
+        point_sdks_at(monkeypatch, slow)
+        settings = live_settings(
+            database_url, lane_gather_window_s=0.05, lane_poll_min_s=0.05, lane_poll_max_s=0.3
+        )
+        with ServerThread(settings) as first:
+            client = Letta(base_url=first.base_url, max_retries=0)
+            agents = [client.agents.create(model="anthropic/claude-haiku-4-5").id for _ in range(3)]
+            batch = client.batches.create(
+                requests=[{"agent_id": a, "input": "[[tool:conversation_search]] q"} for a in agents],
+                extra_body=LANE,
+            )
+            wait_for(lambda: slow.app.state.anthropic_batches.newest_first(), what="the provider batch")
+        assert slow.app.state.anthropic_batches.newest_first()[0].processing_status == "in_progress"
+
+        with ServerThread(settings) as second:
+            client = Letta(base_url=second.base_url, max_retries=0)
+            done = _finished(client, batch.id)
+            assert [i["step_count"] for i in _items(client, batch.id)] == [2, 2, 2]
+
+        assert done.status == "completed"
+        custom_ids = _submitted_custom_ids(slow)
+        assert len(custom_ids) == 6 and len(set(custom_ids)) == 6
+        assert _step_lanes(database_url) == {"provider_batch": 6}
+
+
+def _step_lanes(database_url: str) -> dict[str, int]:
+    async def run() -> dict[str, int]:
+        db = Database(database_url)
+        try:
+            async with db.read() as conn:
+                rows = await conn.execute(select(steps.c.lane, func.count()).group_by(steps.c.lane))
+                return {row[0]: row[1] for row in rows}
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
