@@ -9,13 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
-from letta_client import Letta
+from letta_client import Letta, UnprocessableEntityError
 from letta_client.types import BatchJob
 from sqlalchemy import func, select
 
 from agentbatch.emulator.config import EmulatorConfig
 from agentbatch.emulator.server import EmulatorThread
 from agentbatch.server import ServerThread
+from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 from agentbatch.store.tables import steps
 from tests.acceptance.conftest import live_settings
@@ -207,3 +208,24 @@ def _step_lanes(database_url: str) -> dict[str, int]:
             await db.dispose()
 
     return asyncio.run(run())
+
+
+def test_an_unknown_dispatch_is_a_422_naming_it_and_writes_nothing(client: Letta) -> None:
+    agent = client.agents.create(model="openai/gpt-4o-mini").id
+    with pytest.raises(UnprocessableEntityError) as refused:
+        client.batches.create(requests=[{"agent_id": agent, "input": "hi"}], extra_body={"dispatch": "cheap"})
+    assert "dispatch" in str(refused.value.body)
+    assert list(client.batches.list()) == []
+
+
+def test_the_dispatch_default_comes_from_the_settings(database_url: str) -> None:
+    settings = Settings(database_url=database_url, run_worker=False, provider_processes=0, dispatch="auto")
+    with ServerThread(settings) as server:
+        client = Letta(base_url=server.base_url, max_retries=0)
+        agent = client.agents.create(model="openai/gpt-4o-mini").id
+        default = client.batches.create(requests=[{"agent_id": agent, "input": "hi"}])
+        chosen = client.batches.create(
+            requests=[{"agent_id": agent, "input": "hi"}], extra_body={"dispatch": "direct"}
+        )
+        assert (default.model_extra or {})["dispatch"] == "auto"
+        assert (client.batches.retrieve(chosen.id).model_extra or {})["dispatch"] == "direct"
