@@ -87,6 +87,20 @@ class Settings(BaseSettings):
         description="Submissions of one step (transient errors, expiries) before its turn errors.",
     )
 
+    lane_turnaround_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Expected provider batch turnaround until one is observed (dispatch auto with a window).",
+    )
+    lane_direct_step_s: float = Field(
+        default=30.0, gt=0, description="Expected duration of one direct step (dispatch auto with a window)."
+    )
+    lane_reserve_steps: int = Field(
+        default=3,
+        ge=0,
+        description="Direct steps a completion window must still hold after a lane step for auto to use it.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

@@ -229,3 +229,22 @@ def test_the_dispatch_default_comes_from_the_settings(database_url: str) -> None
         )
         assert (default.model_extra or {})["dispatch"] == "auto"
         assert (client.batches.retrieve(chosen.id).model_extra or {})["dispatch"] == "direct"
+
+
+@pytest.mark.parametrize(("window", "lane_expected"), [("30s", False), ("24h", True)])
+def test_auto_takes_the_lane_only_when_the_window_leaves_room_for_it(
+    lane: Letta, fresh_emulator: EmulatorThread, window: str, lane_expected: bool
+) -> None:
+    agents = [lane.agents.create(model="openai/gpt-4o-mini").id for _ in range(2)]
+    batch = lane.batches.create(
+        requests=[{"agent_id": a, "input": "[[tool:conversation_search]] q"} for a in agents],
+        extra_body={"dispatch": "auto", "completion_window": window},
+    )
+
+    done = _finished(lane, batch.id)
+
+    assert done.status == "completed"
+    assert [i["step_count"] for i in _items(lane, batch.id)] == [2, 2]
+    # The expected turnaround (600 s by default) does not fit in 30 s: every step went direct.
+    assert (_direct_calls(fresh_emulator) == 0) is lane_expected
+    assert (len(_submitted_custom_ids(fresh_emulator)) == 4) is lane_expected

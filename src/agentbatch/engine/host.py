@@ -54,7 +54,7 @@ class EngineHost:
             db, TurnRunner(self.gateway, sandbox), self.committer, self.catalog, settings.default_max_steps
         )
         self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
-        self.lane = build_lane(settings, db, self.catalog, sandbox, self.leases.worker_id)
+        self.lane = build_lane(settings, db, self.catalog, sandbox, self.leases.worker_id, self.gateway)
         self.executor.lane = self.lane.router
         self.signals.on_cancel(lambda _batch_id: self.lane.submitter.wake())
         self.agents = AgentCommands(db, self.catalog)

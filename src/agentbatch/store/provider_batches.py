@@ -55,12 +55,17 @@ class StoredOutcome:
     error: str | None
 
 
-async def dispatch_of(conn: AsyncConnection, batch_ids: Iterable[str]) -> dict[str, str]:
+async def dispatch_of(
+    conn: AsyncConnection, batch_ids: Iterable[str]
+) -> dict[str, tuple[str, datetime | None]]:
+    """Each batch's dispatch mode and the end of its completion window."""
     ids = list(set(batch_ids))
     if not ids:
         return {}
-    rows = await conn.execute(select(batches.c.id, batches.c.dispatch).where(batches.c.id.in_(ids)))
-    return {row.id: row.dispatch for row in rows}
+    rows = await conn.execute(
+        select(batches.c.id, batches.c.dispatch, batches.c.expires_at).where(batches.c.id.in_(ids))
+    )
+    return {row.id: (row.dispatch, row.expires_at) for row in rows}
 
 
 async def latest_request(conn: AsyncConnection, item_id: str, step_no: int) -> LaneRequest | None:

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from agentbatch.engine.lane.deadline import DeadlinePolicy
 from agentbatch.engine.lane.dispatcher import LaneDispatcher, LaneSettings
 from agentbatch.engine.lane.routing import LaneRouter
 from agentbatch.engine.lane.submission import Submitter
 from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.runtime.ports import ModelGateway
 from agentbatch.runtime.sandbox import ToolSandbox
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
@@ -19,7 +21,12 @@ class Lane:
 
 
 def build_lane(
-    settings: Settings, db: Database, catalog: ProviderCatalog, sandbox: ToolSandbox, worker_id: str
+    settings: Settings,
+    db: Database,
+    catalog: ProviderCatalog,
+    sandbox: ToolSandbox,
+    worker_id: str,
+    direct: ModelGateway,
 ) -> Lane:
     submitter = Submitter(
         db,
@@ -41,4 +48,10 @@ def build_lane(
             max_attempts=settings.lane_max_attempts,
         ),
     )
-    return Lane(submitter, dispatcher, LaneRouter(db, dispatcher, sandbox))
+    policy = DeadlinePolicy(
+        default_turnaround_s=settings.lane_turnaround_s,
+        direct_step_s=settings.lane_direct_step_s,
+        reserve_steps=settings.lane_reserve_steps,
+        observed=submitter.turnaround_s.get,
+    )
+    return Lane(submitter, dispatcher, LaneRouter(db, dispatcher, sandbox, direct, policy))

@@ -53,6 +53,10 @@ class LaneDispatcher:
         self._waiters: dict[StepKey, list[asyncio.Future[None]]] = {}
         submitter.on_settled(self.settle)
 
+    def in_lane(self, item_id: str, step_no: int) -> bool:
+        """Whether this process is waiting for the step in the lane (queued or submitted)."""
+        return (item_id, step_no) in self._queued
+
     def supports(self, handle: ModelHandle) -> bool:
         return lane_protocol(self._submitter.catalog, handle.provider) is not None
 

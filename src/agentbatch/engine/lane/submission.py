@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from agentbatch.engine.lane.gathering import QueuedStep
 from agentbatch.providers.batch_apis import create_batch_api
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.providers.errors import ProviderError
+from agentbatch.providers.errors import ProviderError, RateLimited
 from agentbatch.providers.provider_batches import BatchApi, LineResult, RequestLine
 from agentbatch.store import provider_batches as lane_store
 from agentbatch.store.database import Database
@@ -57,6 +57,8 @@ class Submitter:
         self.submitted = 0
         self.picked_up = 0
         self.pickup_latency_s: list[float] = []
+        self.turnaround_s: dict[str, float] = {}
+        """Per provider: a moving average of observed provider batch turnarounds (submit to pick-up)."""
 
     def on_settled(self, callback: Callable[[list[tuple[str, int]]], None]) -> None:
         self._settled = callback
@@ -114,14 +116,16 @@ class Submitter:
 
     async def _send(self, batch: lane_store.ProviderBatchRow, lines: list[RequestLine]) -> None:
         api = self.api(batch.provider)
-        for attempt in range(1, _SUBMIT_TRIES + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 provider_batch_id = await api.submit(batch.id, lines)
                 break
             except ProviderError as error:
-                if error.retryable and attempt < _SUBMIT_TRIES:
-                    # A refusal for quota or an outage: wait, and look before sending again.
-                    await asyncio.sleep(error.retry_after or min(30.0, 0.5 * 2**attempt))
+                # A quota refusal (429) makes the work wait, however long; an outage is retried a few times.
+                if isinstance(error, RateLimited) or (error.retryable and attempt < _SUBMIT_TRIES):
+                    await asyncio.sleep(error.retry_after or min(60.0, 0.5 * 2 ** min(attempt, 7)))
                     found = await self._find_quietly(api, batch)
                     if found is not None:
                         provider_batch_id = found
@@ -239,9 +243,15 @@ class Submitter:
                 await lane_store.store_outcomes(conn, row.id, outcomes, datetime.now(UTC))
             requests = await lane_store.requests_of(conn, row.id)
         self._next_poll.pop(row.id, None)
+        self._observe(row)
         self.picked_up += 1
         self.pickup_latency_s.append(time.monotonic() - noticed)
         self._settled([(r.item_id, r.step_no) for r in requests])
+
+    def _observe(self, row: lane_store.ProviderBatchRow) -> None:
+        seen = (datetime.now(UTC) - row.created_at).total_seconds()
+        before = self.turnaround_s.get(row.provider)
+        self.turnaround_s[row.provider] = seen if before is None else 0.7 * before + 0.3 * seen
 
     async def close(self) -> None:
         for api in self._apis.values():
