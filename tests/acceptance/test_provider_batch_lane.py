@@ -5,6 +5,7 @@ cancel reaching the provider; the step rows marked ``provider_batch``."""
 import asyncio
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -248,3 +249,31 @@ def test_auto_takes_the_lane_only_when_the_window_leaves_room_for_it(
     # The expected turnaround (600 s by default) does not fit in 30 s: every step went direct.
     assert (_direct_calls(fresh_emulator) == 0) is lane_expected
     assert (len(_submitted_custom_ids(fresh_emulator)) == 4) is lane_expected
+
+
+def test_a_lane_quota_makes_work_wait_not_fail(
+    sqlite_url: str, fresh_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    point_sdks_at(monkeypatch, fresh_emulator)
+    providers = tmp_path / "providers.toml"
+    providers.write_text('[lane_quotas."openai/gpt-4o-mini"]\nmax_open_requests = 2\n')
+    settings = live_settings(
+        sqlite_url,
+        providers_file=providers,
+        lane_gather_window_s=0.05,
+        lane_poll_min_s=0.05,
+        lane_poll_max_s=0.3,
+    )
+    with ServerThread(settings) as server:
+        client = Letta(base_url=server.base_url, max_retries=0)
+        agents = [client.agents.create(model="openai/gpt-4o-mini").id for _ in range(5)]
+        batch = client.batches.create(
+            requests=[{"agent_id": a, "input": "hi"} for a in agents], extra_body=LANE
+        )
+        done = _finished(client, batch.id)
+        assert [i["status"] for i in _items(client, batch.id)] == ["succeeded"] * 5
+
+    assert done.status == "completed"
+    opened = fresh_emulator.app.state.openai_batches.newest_first()
+    assert len(opened) >= 3 and all(len(b.lines) <= 2 for b in opened)  # never more than 2 open at once
+    assert _direct_calls(fresh_emulator) == 0

@@ -12,7 +12,7 @@ submitted once per attempt and a turn re-run after a crash finds its step in the
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,10 @@ class LaneSettings:
 
 
 class LaneDispatcher:
-    def __init__(self, db: Database, submitter: Submitter, settings: LaneSettings) -> None:
+    def __init__(
+        self, db: Database, submitter: Submitter, settings: LaneSettings, quotas: dict[str, int] | None = None
+    ) -> None:
+        self._quotas = quotas or {}
         self._db = db
         self._submitter = submitter
         self._settings = settings
@@ -111,6 +114,7 @@ class LaneDispatcher:
                 window_s=self._settings.gather_window_s,
                 enough=self._settings.gather_max,
                 limits=self._submitter.limits(handle.provider),
+                room=self._room_for(handle),
             )
             self._spawn(gatherer.run())
         gatherer.add(step)
@@ -125,8 +129,15 @@ class LaneDispatcher:
                 self._queued.discard((step.item.id, step.step_no))
             self.settle([(step.item.id, step.step_no) for step in steps])
 
+    def _room_for(self, handle: ModelHandle) -> Callable[[], int | None]:
+        quota = self._quotas.get(str(handle))
+        key = (handle.provider, handle.model)
+        return lambda: None if quota is None else quota - self._submitter.open_requests[key]
+
     def settle(self, keys: list[StepKey]) -> None:
         """Wake the turns waiting for these steps: they read the outcome from the database."""
+        for gatherer in self._gatherers.values():
+            gatherer.wake()  # open requests ended: a gatherer held back by its quota may go on
         for key in keys:
             for waiter in self._waiters.get(key, ()):
                 if not waiter.done():

@@ -35,6 +35,7 @@ class Gatherer:
         window_s: float,
         enough: int,
         limits: tuple[int, int],
+        room: Callable[[], int | None] = lambda: None,
     ) -> None:
         self.provider = provider
         self.model = model
@@ -42,6 +43,7 @@ class Gatherer:
         self._window = window_s
         self._enough = enough
         self._max_requests, self._max_bytes = limits
+        self._room = room  # requests the quota still admits (None: unbounded)
         self._waiting: list[QueuedStep] = []
         self._first_at = 0.0
         self._wake = asyncio.Event()
@@ -63,16 +65,25 @@ class Gatherer:
                         await asyncio.wait_for(self._wake.wait(), remaining)
                     self._wake.clear()
                     continue
-                chunk = self._take()
+                room = self._room()
+                if room is not None and room <= 0:
+                    await self._wake.wait()  # the quota is full: wait for open requests to end
+                    self._wake.clear()
+                    continue
+                chunk = self._take(room)
                 await self._submit(self.provider, self.model, chunk)
 
-    def _take(self) -> list[QueuedStep]:
-        """The oldest steps that fit in one provider batch (by count and by request bytes)."""
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _take(self, room: int | None) -> list[QueuedStep]:
+        """The oldest steps that fit in one provider batch (by count and by request bytes) and the quota."""
         chunk: list[QueuedStep] = []
         size = 0
+        most = self._max_requests if room is None else min(room, self._max_requests)
         for step in self._waiting:
             line = len(step.body) + 200  # the JSONL envelope around the body
-            if chunk and (len(chunk) >= self._max_requests or size + line > self._max_bytes):
+            if chunk and (len(chunk) >= most or size + line > self._max_bytes):
                 break
             chunk.append(step)
             size += line

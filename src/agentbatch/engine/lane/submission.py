@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -57,6 +58,9 @@ class Submitter:
         self.submitted = 0
         self.picked_up = 0
         self.pickup_latency_s: list[float] = []
+        self.open_requests: Counter[tuple[str, str]] = Counter()
+        """Lane requests this process submitted that have not ended, per (provider, model)."""
+        self._counted: set[str] = set()
         self.turnaround_s: dict[str, float] = {}
         """Per provider: a moving average of observed provider batch turnarounds (submit to pick-up)."""
 
@@ -101,6 +105,8 @@ class Submitter:
             for step in steps
         ]
         self._mine.add(batch.id)
+        self._counted.add(batch.id)
+        self.open_requests[(provider, model)] += len(steps)
         async with self._db.write() as conn:
             await lane_store.record_submission(conn, batch, self._worker_id, requests)
             for step in steps:
@@ -139,6 +145,7 @@ class Submitter:
                         datetime.now(UTC),
                         retryable=error.retryable,
                     )
+                self._release(batch)
                 return
         async with self._db.write() as conn:
             await lane_store.mark_submitted(conn, batch.id, provider_batch_id, datetime.now(UTC))
@@ -243,10 +250,16 @@ class Submitter:
                 await lane_store.store_outcomes(conn, row.id, outcomes, datetime.now(UTC))
             requests = await lane_store.requests_of(conn, row.id)
         self._next_poll.pop(row.id, None)
+        self._release(row)
         self._observe(row)
         self.picked_up += 1
         self.pickup_latency_s.append(time.monotonic() - noticed)
         self._settled([(r.item_id, r.step_no) for r in requests])
+
+    def _release(self, row: lane_store.ProviderBatchRow) -> None:
+        if row.id in self._counted:
+            self._counted.discard(row.id)
+            self.open_requests[(row.provider, row.model)] -= row.request_count
 
     def _observe(self, row: lane_store.ProviderBatchRow) -> None:
         seen = (datetime.now(UTC) - row.created_at).total_seconds()
