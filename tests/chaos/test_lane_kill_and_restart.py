@@ -73,8 +73,8 @@ def test_a_server_killed_while_a_provider_batch_is_open_adopts_it_after_restart(
             timeout=60,
             what="the batch to complete after the restart",
         )
+        items = client.get(f"/v1/messages/batches/{batch.id}/items?order=asc", cast_to=object)
     assert (done.model_extra or {})["request_counts"]["succeeded"] == 3
-    items = client.get(f"/v1/messages/batches/{batch.id}/items?order=asc", cast_to=object)
     assert isinstance(items, list)
     assert all(item["step_count"] == 2 and item["stop_reason"] == "end_turn" for item in items)
     custom_ids = _custom_ids(slow_batches)
