@@ -158,6 +158,46 @@ class Settings(BaseSettings):
         default=3_600.0, gt=0, description="The longest a followed results stream stays open."
     )
 
+    # The provider-batch lane (docs/decisions/0005-provider-batch-lane.md)
+    dispatch: str = Field(
+        default="direct",
+        pattern="^(direct|provider_batch|auto)$",
+        description="A batch's dispatch when its create body names none: direct, provider_batch or auto.",
+    )
+    lane_gather_window_s: float = Field(
+        default=0.5, gt=0, description="How long lane steps wait for others before their provider batch goes."
+    )
+    lane_gather_max: int = Field(
+        default=1000, ge=1, description="Lane steps that make a provider batch go at once, window or not."
+    )
+    lane_poll_min_s: float = Field(
+        default=0.1, gt=0, description="Shortest interval between polls of one provider batch."
+    )
+    lane_poll_max_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest interval between polls of one open provider batch (pick-up latency).",
+    )
+    lane_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Submissions of one step (transient errors, expiries) before its turn errors.",
+    )
+
+    lane_turnaround_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Expected provider batch turnaround until one is observed (dispatch auto with a window).",
+    )
+    lane_direct_step_s: float = Field(
+        default=30.0, gt=0, description="Expected duration of one direct step (dispatch auto with a window)."
+    )
+    lane_reserve_steps: int = Field(
+        default=3,
+        ge=0,
+        description="Direct steps a completion window must still hold after a lane step for auto to use it.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

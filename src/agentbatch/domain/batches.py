@@ -54,6 +54,8 @@ class Batch:
     ttft_ns: int | None = None
     total_duration_ns: int | None = None
     last_updated_by_id: str | None = None
+    dispatch: str = "direct"
+    """``domain.lanes.Dispatch``: how the batch's steps reach their provider."""
     counts: RequestCounts = field(default_factory=RequestCounts)
     usage: Usage = field(default_factory=Usage)
     priority: int = 0
@@ -79,4 +81,5 @@ class BatchItem:
     completed_at: datetime | None = None
     custom_id: str | None = None
     attempts: int = 0
+    """Claims of the item plus resubmissions of its steps in the provider-batch lane."""
     cost: CostTotals = field(default_factory=CostTotals)

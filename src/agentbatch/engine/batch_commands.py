@@ -9,6 +9,7 @@ from typing import Any
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import IdempotencyKeyReused, InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.lanes import Dispatch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
@@ -57,11 +58,17 @@ def parse_completion_window(window: str) -> timedelta:
 
 class BatchCommands:
     def __init__(
-        self, db: Database, signals: EngineSignals, *, key_retention: timedelta = timedelta(hours=24)
+        self,
+        db: Database,
+        signals: EngineSignals,
+        *,
+        key_retention: timedelta = timedelta(hours=24),
+        default_dispatch: str = "direct",
     ) -> None:
         self._db = db
         self._signals = signals
         self._key_retention = key_retention
+        self._default_dispatch = Dispatch(default_dispatch)
 
     async def submit(
         self,
@@ -73,6 +80,7 @@ class BatchCommands:
         metadata: dict[str, Any] | None = None,
         priority: int = 0,
         idempotency: IdempotencyKey | None = None,
+        dispatch: Dispatch | None = None,
     ) -> Submitted:
         """Accept a batch whole; with an idempotency key used before (same owner, within its retention),
         the earlier batch instead, or ``IdempotencyKeyReused`` when the body differs."""
@@ -92,6 +100,7 @@ class BatchCommands:
             expires_at=expires_at,
             last_updated_by_id=owner_id,
             priority=priority,
+            dispatch=(dispatch or self._default_dispatch).value,
         )
         async with self._db.write() as conn:
             if idempotency is not None:

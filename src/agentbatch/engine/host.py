@@ -14,6 +14,7 @@ from agentbatch.engine.batch_commands import BatchCommands
 from agentbatch.engine.callbacks import CallbackDispatcher, RetryPolicy
 from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.group_commit import GroupCommitter
+from agentbatch.engine.lane.assembly import build_lane
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_commands import TurnCommands
@@ -67,9 +68,15 @@ class EngineHost:
             max_attempts=settings.turn_max_attempts,
         )
         self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
+        self.lane = build_lane(settings, db, self.catalog, sandbox, self.leases.worker_id, self.gateway)
+        self.executor.lane = self.lane.router
+        self.signals.on_cancel(lambda _batch_id: self.lane.submitter.wake())
         self.agents = AgentCommands(db, self.catalog, self.signals)
         self.batches = BatchCommands(
-            db, self.signals, key_retention=timedelta(seconds=settings.idempotency_key_retention_s)
+            db,
+            self.signals,
+            key_retention=timedelta(seconds=settings.idempotency_key_retention_s),
+            default_dispatch=settings.dispatch,
         )
         self.turns = TurnCommands(
             db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s
@@ -111,6 +118,7 @@ class EngineHost:
         if self.worker is not None:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
             self._tasks.append(asyncio.create_task(self.callbacks.run_forever(), name="callbacks"))
+            self._tasks.append(asyncio.create_task(self.lane.dispatcher.run(), name="lane"))
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
 
@@ -124,6 +132,7 @@ class EngineHost:
             "provider_retries": self.gateway.retries,
             "provider_pauses": self.gateway.pauses,
             "turns_failed": self.executor.failed_turns,
+            "provider_batches_submitted": self.lane.submitter.submitted,
         }
 
     async def stop(self) -> None:

@@ -15,9 +15,10 @@ from agentbatch.domain.messages import Message
 from agentbatch.domain.states import StopReason
 from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.engine.group_commit import GroupCommitter, GroupSink
+from agentbatch.engine.lane.routing import LaneRouter
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.runtime.approvals import TurnRejected
-from agentbatch.runtime.ports import TurnAborted
+from agentbatch.runtime.ports import StepSink, TurnAborted
 from agentbatch.runtime.requests import TurnRequest
 from agentbatch.runtime.turn import TurnInput, TurnResult, TurnRunner
 from agentbatch.store import agents as agent_store
@@ -54,6 +55,8 @@ class TurnExecutor:
         self._deadline_s = deadline_s
         self._max_attempts = max_attempts
         self.failed_turns = 0
+        self.lane: LaneRouter | None = None
+        """Set by the host: lane batches' turns run with the lane's gateway."""
 
     async def load(self, items: list[ClaimedItem]) -> dict[str, TurnContext]:
         """Agents (with blocks and tools) and histories for a group of items: a handful of queries."""
@@ -72,12 +75,20 @@ class TurnExecutor:
     async def execute(self, item: ClaimedItem, context: TurnContext) -> TurnResult | None:
         """Run the item's turn to its end; None if the turn did not end it: taken away (cancelled, lease
         lost), or failed and handed back (see ``release_failed``)."""
-        sink = GroupSink(self._committer, item)
+        sink: StepSink = GroupSink(self._committer, item)
         deadline = asyncio.timeout(self._deadline_s)
         try:
             async with deadline:
                 turn = self._turn_input(item, context)
-                return await self._runner.run(turn, sink)
+                runner = self._runner
+                if (
+                    self.lane is not None
+                    and (lane_turn := await self.lane.route(item, turn.handle)) is not None
+                ):
+                    runner, sink = lane_turn.runner, lane_turn.sink(sink)
+                    # A provider batch may take its whole window (24 h): the lane bounds its own waits.
+                    deadline.reschedule(None)
+                return await runner.run(turn, sink)
         except TurnAborted:
             return None
         except TurnRejected as rejected:
@@ -122,7 +133,7 @@ class TurnExecutor:
             steps_done=item.step_count,
         )
 
-    async def _fail(self, item: ClaimedItem, sink: GroupSink, error: str) -> TurnResult | None:
+    async def _fail(self, item: ClaimedItem, sink: StepSink, error: str) -> TurnResult | None:
         try:
             await sink.commit(Commit(None, [], [], StopReason.ERROR, error))
         except TurnAborted:

@@ -40,6 +40,7 @@ async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[dict
             updated_at=batch.updated_at,
             last_updated_by_id=batch.last_updated_by_id,
             priority=batch.priority,
+            dispatch=batch.dispatch,
         )
     )
     await queue.insert_items(conn, batch.id, batch.owner_id, items, batch.created_at)
@@ -127,6 +128,7 @@ def _batch_from_row(row: Row[Any]) -> Batch:
         ttft_ns=row.ttft_ns,
         total_duration_ns=row.total_duration_ns,
         last_updated_by_id=row.last_updated_by_id,
+        dispatch=row.dispatch,
         counts=RequestCounts(),
         priority=row.priority,
     )

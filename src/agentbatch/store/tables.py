@@ -325,3 +325,43 @@ callback_deliveries = Table(
     Column("next_attempt_at", UtcDateTime, doc="When it is retried; NULL: delivered or given up."),
     Index("ix_callback_deliveries_batch", "batch_id", "seq"),
 )
+
+provider_batches = Table(
+    "provider_batches",
+    metadata,
+    Column("id", ID, primary_key=True, doc="Our submission id (OpenAI: in the batch's metadata)."),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("provider_batch_id", String(255), doc="The provider's id; NULL until the submit call returned."),
+    Column("status", String(16), nullable=False, doc="submitting | open | cancelling | ended"),
+    Column("worker_id", ID, nullable=False, doc="The worker that polls it."),
+    Column("request_count", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("submitted_at", UtcDateTime),
+    Column("ended_at", UtcDateTime),
+    Index(
+        "ix_provider_batches_open",
+        "status",
+        sqlite_where=text("status <> 'ended'"),
+        postgresql_where=text("status <> 'ended'"),
+    ),
+)
+
+provider_batch_requests = Table(
+    "provider_batch_requests",
+    metadata,
+    Column("custom_id", String(64), primary_key=True, doc="<item id>-<step_no>-<attempt>"),
+    Column("submission_id", ID, ForeignKey("provider_batches.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ID, nullable=False),
+    Column("batch_id", ID),
+    Column("step_no", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column(
+        "state", String(16), nullable=False, doc="submitted | succeeded | errored | expired | canceled | lost"
+    ),
+    Column("retryable", Boolean, nullable=False, server_default=false()),
+    Column("result", JsonColumn, doc="The provider's reply body, for a succeeded request."),
+    Column("error", Text),
+    UniqueConstraint("item_id", "step_no", "attempt", name="uq_provider_batch_requests_step_attempt"),
+    Index("ix_provider_batch_requests_submission", "submission_id"),
+)

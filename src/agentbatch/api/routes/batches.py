@@ -50,6 +50,7 @@ async def create_batch(
         metadata=body.metadata,
         priority=body.priority,
         idempotency=await idempotency_key(key, request),
+        dispatch=body.dispatch,
     )
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"

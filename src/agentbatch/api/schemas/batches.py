@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from agentbatch.api.schemas.turns import TurnIn
 from agentbatch.domain.ids import IdPrefix, id_pattern
+from agentbatch.domain.lanes import Dispatch
 
 MAX_WINDOW_S = 3650 * 86_400
 _WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -34,6 +35,11 @@ class CreateBatchIn(BaseModel):
         default=None, description="Extension: expire unfinished requests after this long, e.g. '24h'."
     )
     metadata: dict[str, Any] | None = Field(default=None, description="Extension: kept on the batch.")
+    dispatch: Dispatch | None = Field(
+        default=None,
+        description="Extension: direct, provider_batch (the providers' half-price batch APIs) or auto; "
+        "default AGENTBATCH_DISPATCH.",
+    )
     priority: int = Field(
         default=0,
         ge=-1_000_000,

@@ -35,6 +35,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "total_duration_ns": batch.total_duration_ns,
         "expires_at": _iso(batch.expires_at),
         "priority": batch.priority,
+        "dispatch": batch.dispatch,
         "request_counts": {
             "total": batch.request_count,
             "pending": counts.pending,

@@ -1,0 +1,1 @@
+"""The provider-batch lane: steps gathered into provider batches, picked up when they end."""

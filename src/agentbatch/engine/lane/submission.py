@@ -1,0 +1,282 @@
+"""Submitting provider batches exactly once, and picking them up when they end.
+
+submit:  record the intent (provider batch row ``submitting`` + request rows) ─▶ SDK call carrying our
+         submission id ─▶ store the provider's id (``open``)
+restart: a ``submitting`` row is looked for at the provider (``find``) and adopted, or, if it never got
+         there, its requests end ``lost`` and go into a later batch under their next attempt
+poll:    open batches polled adaptively (often when young, at most every ``poll_max_s``); an ended
+         one's results are stored in one transaction and the waiting turns woken
+cancel:  a batch whose requests all belong to ended items is cancelled at the provider
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from agentbatch.engine.lane.gathering import QueuedStep
+from agentbatch.providers.batch_apis import create_batch_api
+from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.providers.errors import ProviderError, RateLimited
+from agentbatch.providers.provider_batches import BatchApi, LineResult, RequestLine
+from agentbatch.store import provider_batches as lane_store
+from agentbatch.store.database import Database
+
+log = logging.getLogger(__name__)
+_SUBMIT_TRIES = 4
+
+
+class Submitter:
+    def __init__(
+        self,
+        db: Database,
+        catalog: ProviderCatalog,
+        worker_id: str,
+        *,
+        poll_min_s: float,
+        poll_max_s: float,
+        single_process: bool,
+        orphan_after_s: float,
+    ) -> None:
+        self._db = db
+        self.catalog = catalog
+        self._worker_id = worker_id
+        self._poll_min = poll_min_s
+        self._poll_max = poll_max_s
+        self._single_process = single_process
+        self._orphan_after_s = orphan_after_s
+        self._adopted_at = 0.0
+        self._apis: dict[str, BatchApi] = {}
+        self._mine: set[str] = set()  # submissions this process made: never "recovered" by it
+        self._next_poll: dict[str, float] = {}
+        self._settled: Callable[[list[tuple[str, int]]], None] = lambda _keys: None
+        self._wake = asyncio.Event()
+        self.submitted = 0
+        self.picked_up = 0
+        self.pickup_latency_s: list[float] = []
+        self.open_requests: Counter[tuple[str, str]] = Counter()
+        """Lane requests this process submitted that have not ended, per (provider, model)."""
+        self._counted: set[str] = set()
+        self.turnaround_s: dict[str, float] = {}
+        """Per provider: a moving average of observed provider batch turnarounds (submit to pick-up)."""
+
+    def on_settled(self, callback: Callable[[list[tuple[str, int]]], None]) -> None:
+        self._settled = callback
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def api(self, provider: str) -> BatchApi:
+        api = self._apis.get(provider)
+        if api is None:
+            created = create_batch_api(self.catalog, provider)
+            if created is None:
+                raise ValueError(f"provider {provider!r} has no batch API")
+            api = self._apis[provider] = created
+        return api
+
+    def limits(self, provider: str) -> tuple[int, int]:
+        return self.api(provider).limits
+
+    async def submit(self, provider: str, model: str, steps: list[QueuedStep]) -> None:
+        now = datetime.now(UTC)
+        batch = lane_store.ProviderBatchRow(
+            id=f"lane-{uuid.uuid4()}",
+            provider=provider,
+            model=model,
+            provider_batch_id=None,
+            status=lane_store.SUBMITTING,
+            request_count=len(steps),
+            created_at=now,
+        )
+        requests = [
+            lane_store.LaneRequest(
+                custom_id=step.custom_id,
+                submission_id=batch.id,
+                item_id=step.item.id,
+                batch_id=step.item.batch_id,
+                step_no=step.step_no,
+                attempt=step.attempt,
+            )
+            for step in steps
+        ]
+        self._mine.add(batch.id)
+        self._counted.add(batch.id)
+        self.open_requests[(provider, model)] += len(steps)
+        async with self._db.write() as conn:
+            await lane_store.record_submission(conn, batch, self._worker_id, requests)
+            for step in steps:
+                if step.attempt > 1:
+                    await lane_store.count_attempt(conn, step.item.id)
+        lines = [RequestLine(step.custom_id, step.body) for step in steps]
+        try:
+            await self._send(batch, lines)
+        except Exception:
+            self._mine.discard(batch.id)  # the poller finds out what became of it, as after a crash
+            self._wake.set()
+            raise
+
+    async def _send(self, batch: lane_store.ProviderBatchRow, lines: list[RequestLine]) -> None:
+        api = self.api(batch.provider)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                provider_batch_id = await api.submit(batch.id, lines)
+                break
+            except ProviderError as error:
+                # A quota refusal (429) makes the work wait, however long; an outage is retried a few times.
+                if isinstance(error, RateLimited) or (error.retryable and attempt < _SUBMIT_TRIES):
+                    await asyncio.sleep(error.retry_after or min(60.0, 0.5 * 2 ** min(attempt, 7)))
+                    found = await self._find_quietly(api, batch)
+                    if found is not None:
+                        provider_batch_id = found
+                        break
+                    continue
+                async with self._db.write() as conn:
+                    await lane_store.end_unsent(
+                        conn,
+                        batch.id,
+                        f"the provider refused the batch: {error}",
+                        datetime.now(UTC),
+                        retryable=error.retryable,
+                    )
+                self._release(batch)
+                return
+        async with self._db.write() as conn:
+            await lane_store.mark_submitted(conn, batch.id, provider_batch_id, datetime.now(UTC))
+        self.submitted += 1
+        self._next_poll[batch.id] = time.monotonic() + self._poll_min
+        self._wake.set()
+
+    async def _find_quietly(self, api: BatchApi, batch: lane_store.ProviderBatchRow) -> str | None:
+        try:
+            return await api.find(batch.id, batch.request_count, batch.created_at)
+        except ProviderError:
+            return None
+
+    async def poll_forever(self) -> None:
+        await self._adopt()
+        while True:
+            try:
+                if not self._single_process and time.monotonic() - self._adopted_at > self._orphan_after_s:
+                    await self._adopt()
+                await self._poll_once()
+            except Exception:
+                log.exception("polling provider batches failed; will retry")
+            due = min(self._next_poll.values(), default=time.monotonic() + self._poll_max)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), max(0.01, min(due - time.monotonic(), self._poll_max))
+                )
+            self._wake.clear()
+
+    async def _adopt(self) -> None:
+        now = datetime.now(UTC)
+        self._adopted_at = time.monotonic()
+        alive_since = None if self._single_process else now - timedelta(seconds=self._orphan_after_s)
+        async with self._db.write() as conn:
+            adopted = await lane_store.adopt_orphans(conn, self._worker_id, alive_since)
+        if adopted:
+            log.warning("adopted %d open provider batches of a stopped worker", adopted)
+
+    async def _poll_once(self) -> None:
+        async with self._db.read() as conn:
+            rows = await lane_store.open_batches(conn, self._worker_id)
+        now = time.monotonic()
+        for row in rows:
+            if row.status == lane_store.SUBMITTING or row.provider_batch_id is None:
+                if row.id not in self._mine:  # a submission cut short in another life of this worker
+                    await self._recover(row)
+                continue
+            if self._next_poll.get(row.id, 0.0) > now:
+                continue
+            age = (datetime.now(UTC) - row.created_at).total_seconds()
+            self._next_poll[row.id] = now + min(self._poll_max, max(self._poll_min, age / 20))
+            try:
+                await self._check(row)
+            except ProviderError as error:
+                log.warning("could not poll provider batch %s: %s", row.provider_batch_id, error)
+
+    async def _recover(self, row: lane_store.ProviderBatchRow) -> None:
+        """A submission cut short by a crash: adopt what reached the provider, else send it again later."""
+        found = await self.api(row.provider).find(row.id, row.request_count, row.created_at)
+        async with self._db.write() as conn:
+            if found is not None:
+                await lane_store.mark_submitted(conn, row.id, found, datetime.now(UTC))
+            else:
+                await lane_store.end_unsent(
+                    conn,
+                    row.id,
+                    "the submission never reached the provider",
+                    datetime.now(UTC),
+                    retryable=True,
+                )
+                requests = await lane_store.requests_of(conn, row.id)
+        log.warning("interrupted submission %s: %s", row.id, f"adopted {found}" if found else "lost, resent")
+        if found is None:
+            self._settled([(r.item_id, r.step_no) for r in requests])
+
+    async def _check(self, row: lane_store.ProviderBatchRow) -> None:
+        assert row.provider_batch_id is not None
+        api = self.api(row.provider)
+        if row.status == lane_store.OPEN:
+            async with self._db.read() as conn:
+                abandoned = await lane_store.only_finished_items(conn, row.id)
+            if abandoned:
+                try:
+                    await api.cancel(row.provider_batch_id)
+                except ProviderError as error:  # e.g. it ended meanwhile: its results are picked up below
+                    log.info("provider batch %s not cancelled: %s", row.provider_batch_id, error)
+                async with self._db.write() as conn:
+                    await lane_store.mark_status(conn, row.id, lane_store.CANCELLING)
+                log.info("cancelled provider batch %s: nobody waits for its answers", row.provider_batch_id)
+        status = await api.status(row.provider_batch_id)
+        if not status.ended:
+            return
+        noticed = time.monotonic()
+        outcomes: list[lane_store.StoredOutcome] = []
+        if status.failed is None:
+            async for line in api.results(row.provider_batch_id):
+                outcomes.append(_outcome(line))
+        async with self._db.write() as conn:
+            if status.failed is not None:
+                await lane_store.end_unsent(conn, row.id, status.failed, datetime.now(UTC), retryable=False)
+            else:
+                await lane_store.store_outcomes(conn, row.id, outcomes, datetime.now(UTC))
+            requests = await lane_store.requests_of(conn, row.id)
+        self._next_poll.pop(row.id, None)
+        self._release(row)
+        self._observe(row)
+        self.picked_up += 1
+        self.pickup_latency_s.append(time.monotonic() - noticed)
+        self._settled([(r.item_id, r.step_no) for r in requests])
+
+    def _release(self, row: lane_store.ProviderBatchRow) -> None:
+        if row.id in self._counted:
+            self._counted.discard(row.id)
+            self.open_requests[(row.provider, row.model)] -= row.request_count
+
+    def _observe(self, row: lane_store.ProviderBatchRow) -> None:
+        seen = (datetime.now(UTC) - row.created_at).total_seconds()
+        before = self.turnaround_s.get(row.provider)
+        self.turnaround_s[row.provider] = seen if before is None else 0.7 * before + 0.3 * seen
+
+    async def close(self) -> None:
+        for api in self._apis.values():
+            await api.close()
+        self._apis.clear()
+
+
+def _outcome(line: LineResult) -> lane_store.StoredOutcome:
+    return lane_store.StoredOutcome(
+        custom_id=line.custom_id,
+        state=line.kind.value,
+        retryable=line.retryable,
+        result=line.body,
+        error=line.error,
+    )
