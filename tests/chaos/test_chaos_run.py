@@ -41,9 +41,9 @@ def _prove_consistent(cluster: Cluster, run: ChaosRun) -> None:
     client = Letta(base_url=cluster.api.base_url, max_retries=3)
     (rows,) = query(
         cluster.database_url,
-        select(batch_items.c.batch_id, func.count()).where(batch_items.c.status == "succeeded").group_by(
-            batch_items.c.batch_id
-        ),
+        select(batch_items.c.batch_id, func.count())
+        .where(batch_items.c.status == "succeeded")
+        .group_by(batch_items.c.batch_id),
     )
     assert request_count_problems(client, run.batch_ids, {row[0]: row[1] for row in rows}) == []
     requests_per_agent = run.requests // len(run.agent_ids)
@@ -53,7 +53,7 @@ def _prove_consistent(cluster: Cluster, run: ChaosRun) -> None:
 
 
 @pytest.mark.chaos
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)
 def test_kills_under_load_leave_every_step_once_and_no_item_running(
     database_url: str, emulator: EmulatorThread, tmp_path: Path
 ) -> None:

@@ -95,7 +95,9 @@ def _storm(
 ) -> LatencyProbe:
     """Submit one batch, run ``during`` while it is under way, wait for it; returns the latency probe."""
     with _server(emulator, sqlite_url, tmp_path) as server, httpx.Client(base_url=server.base_url) as http:
-        agents = [http.post("/v1/agents/", json={"model": "openai/gpt-4o-mini"}).json()["id"] for _ in scripts]
+        agents = [
+            http.post("/v1/agents/", json={"model": "openai/gpt-4o-mini"}).json()["id"] for _ in scripts
+        ]
         requests = [{"agent_id": agent, "input": text} for agent, text in zip(agents, scripts, strict=True)]
         batch = http.post("/v1/messages/batches", json={"requests": requests}).raise_for_status().json()
         probe = LatencyProbe(f"{server.base_url}/v1/messages/batches/{batch['id']}")
@@ -103,16 +105,20 @@ def _storm(
             during()
             try:
                 done = wait_for(
-                    lambda: (b := http.get(f"/v1/messages/batches/{batch['id']}").json())["status"]
-                    in ("completed", "failed")
-                    and b,
+                    lambda: (
+                        (b := http.get(f"/v1/messages/batches/{batch['id']}").json())["status"]
+                        in ("completed", "failed")
+                        and b
+                    ),
                     timeout=finish_timeout,
                     interval=0.2,
                     what=f"the batch to end after {what}",
                 )
             except AssertionError as stuck:
                 counts = http.get(f"/v1/messages/batches/{batch['id']}").json()["request_counts"]
-                raise AssertionError(f"{stuck}; counts {counts}\n{server.log_path.read_text()[-3000:]}") from None
+                raise AssertionError(
+                    f"{stuck}; counts {counts}\n{server.log_path.read_text()[-3000:]}"
+                ) from None
         with capsys.disabled():
             print(f"\n{what}: {probe.summary()}")
         errors = [
@@ -120,7 +126,9 @@ def _storm(
             for item in http.get(f"/v1/messages/batches/{batch['id']}/items?limit=1000").json()
             if item["status"] != "succeeded"
         ]
-        assert done["status"] == "completed" and done["request_counts"]["succeeded"] == len(scripts), errors[:5]
+        assert done["status"] == "completed" and done["request_counts"]["succeeded"] == len(scripts), errors[
+            :5
+        ]
         report = audit(sqlite_url, expected_steps=dict.fromkeys(scripts, STEPS))
         assert report.problems == [] and report.steps == len(scripts) * STEPS, report.problems
         assert probe.p99 < 5.0, probe.summary()  # the API keeps answering while the provider misbehaves
@@ -135,7 +143,8 @@ def test_a_sustained_30_percent_storm_of_429_500_503_and_timeouts_completes_with
     # 30 % of every attempt fails with a random 429/500/503; every fifth request also times out at the
     # gateway (504) on its first two attempts of each step.
     scripts = [
-        f"[[tool:conversation_search]] {'[[error:504:2]] ' if i % 5 == 0 else ''}storm {i}" for i in range(AGENTS)
+        f"[[tool:conversation_search]] {'[[error:504:2]] ' if i % 5 == 0 else ''}storm {i}"
+        for i in range(AGENTS)
     ]
     with EmulatorChild(tmp_path / "emulator.log", error_rate=0.3, seed=11) as emulator:
         _storm(emulator, sqlite_url, tmp_path, scripts, lambda: None, capsys, what="a 30 % storm")
@@ -149,7 +158,9 @@ def test_a_sustained_30_percent_storm_of_429_500_503_and_timeouts_completes_with
 
 def _outage(seconds: float, emulator: EmulatorChild, enough_calls: int) -> Callable[[], None]:
     def take_the_provider_away() -> None:
-        wait_for(lambda: sum(emulator.model_calls().values()) >= enough_calls, timeout=60, what="work to start")
+        wait_for(
+            lambda: sum(emulator.model_calls().values()) >= enough_calls, timeout=60, what="work to start"
+        )
         emulator.kill()
         time.sleep(seconds)  # the outage itself: connections are refused for this long
         emulator.start()
@@ -168,7 +179,9 @@ def test_an_8_second_outage_is_ridden_through(
 ) -> None:
     scripts = _slow_scripts("outage")
     with EmulatorChild(tmp_path / "emulator.log") as emulator:
-        _storm(emulator, sqlite_url, tmp_path, scripts, _outage(8, emulator, 10), capsys, what="an 8 s outage")
+        _storm(
+            emulator, sqlite_url, tmp_path, scripts, _outage(8, emulator, 10), capsys, what="an 8 s outage"
+        )
         after = emulator.model_calls()  # the restarted emulator's count: only what was left to do
     assert after.get("200", 0) <= AGENTS * STEPS and sum(after.values()) <= 2 * AGENTS * STEPS, after
 

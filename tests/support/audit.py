@@ -135,12 +135,22 @@ def _check_messages(
     for item_id, *_rest in item_rows:
         if user_messages[item_id] > 1:
             result.add(f"item {item_id}: its input is {user_messages[item_id]} times in the history")
+    _check_tool_pairs(result, calls_by_agent, returns_by_agent)
+
+
+def _check_tool_pairs(
+    result: Audit, calls_by_agent: dict[str, Counter[str]], returns_by_agent: dict[str, Counter[str]]
+) -> None:
+    """Every tool call made once and answered once; every tool return answers a call."""
     for agent_id, calls in calls_by_agent.items():
-        returns = returns_by_agent[agent_id]
+        returns = returns_by_agent.get(agent_id, Counter())
         for call_id, count in calls.items():
             if count != 1 or returns[call_id] != 1:
-                result.add(f"agent {agent_id}: tool call {call_id} made {count}x, answered {returns[call_id]}x")
-        for call_id in returns.keys() - calls.keys():
+                result.add(
+                    f"agent {agent_id}: tool call {call_id} made {count}x, answered {returns[call_id]}x"
+                )
+    for agent_id, returns in returns_by_agent.items():
+        for call_id in returns.keys() - calls_by_agent.get(agent_id, Counter()).keys():
             result.add(f"agent {agent_id}: a tool return answers {call_id}, which no assistant message made")
 
 

@@ -45,7 +45,9 @@ class Cluster:
         }
         serve = ["serve", "--port", str(port), *(["--no-worker"] if workers else [])]
         self.api = AgentbatchProcess(serve, env, log_dir / "api.log", port)
-        self.workers = [AgentbatchProcess(["worker"], env, log_dir / f"worker{i}.log") for i in range(workers)]
+        self.workers = [
+            AgentbatchProcess(["worker"], env, log_dir / f"worker{i}.log") for i in range(workers)
+        ]
         self.processes = [self.api, *self.workers]
 
     def start(self) -> "Cluster":
@@ -101,8 +103,12 @@ def run_chaos(
             _submit_wave(client, run)
         if run.kills >= kills:
             continue
-        calls = provider_calls()
-        wait_for(lambda: provider_calls() >= calls + 3, timeout=90, interval=0.05, what="work after a restart")
+        wait_for(
+            _calls_beyond(provider_calls, provider_calls() + 3),
+            timeout=300,
+            interval=0.05,
+            what="work after a restart",
+        )
         time.sleep(rng.uniform(0, 0.6))  # chaos timing: anywhere inside a step, a commit or a claim
         victim = rng.choice(cluster.processes)
         run.running_at_kill.append(len(running_items(cluster.database_url)))
@@ -119,8 +125,14 @@ def run_chaos(
         )
     except AssertionError as stuck:
         held = running_items(cluster.database_url)
-        raise AssertionError(f"{stuck}; items still running (item, lease owner): {held}\n{cluster.logs()}") from None
+        raise AssertionError(
+            f"{stuck}; items still running (item, lease owner): {held}\n{cluster.logs()}"
+        ) from None
     return run
+
+
+def _calls_beyond(provider_calls: Callable[[], int], enough: int) -> Callable[[], bool]:
+    return lambda: provider_calls() >= enough
 
 
 def _submit_wave(client: Letta, run: ChaosRun) -> None:
@@ -146,7 +158,9 @@ def request_count_problems(client: Letta, batch_ids: list[str], succeeded_items:
         counts = dict((batch.model_extra or {}).get("request_counts") or {})
         total = counts.pop("total", None)
         if batch.status != "completed" or counts.get("succeeded") != succeeded_items.get(batch_id):
-            problems.append(f"batch {batch_id}: {batch.status}, counts {counts}, {succeeded_items.get(batch_id)} ok")
+            problems.append(
+                f"batch {batch_id}: {batch.status}, counts {counts}, {succeeded_items.get(batch_id)} ok"
+            )
         if total != sum(counts.values()) or counts.get("pending") or counts.get("running"):
             problems.append(f"batch {batch_id}: counts do not add up to total {total}: {counts}")
     return problems

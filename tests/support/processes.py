@@ -55,7 +55,11 @@ class AgentbatchProcess:
             stderr=subprocess.STDOUT,
         )
         if self.port is not None:
-            wait_for(self._healthy, timeout=self.start_timeout, what=f"{self.args[0]} to answer on port {self.port}")
+            wait_for(
+                self._healthy,
+                timeout=self.start_timeout,
+                what=f"{self.args[0]} to answer on port {self.port}",
+            )
         return self
 
     def _healthy(self) -> bool:
