@@ -137,7 +137,7 @@ def measure(workers: int, workload: str, agents: int, workdir: Path) -> Measurem
             processes += [spawn_agentbatch(["worker"], env, workdir / f"w{i}.log") for i in range(workers)]
             try:
                 base = f"http://127.0.0.1:{port}"
-                wait_healthy(base, processes[0], timeout_s=180)
+                wait_healthy(base, processes[0], timeout_s=600)
                 _wait_workers(url, workers)
                 result = _run(base, admin, database, workers, workload, agents, script, steps_per_item)
             finally:
@@ -161,7 +161,7 @@ def _wait_workers(url: str, workers: int) -> None:
         finally:
             await conn.close()
 
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 600
     while asyncio.run(count()) < workers:
         if time.monotonic() > deadline:
             raise RuntimeError("the workers did not register")

@@ -160,12 +160,19 @@ def _prove_the_cut(
 
     network.restore(hosts[0])
     restored_at = datetime.now(UTC)
-    wait_for(
-        lambda: client.batches.retrieve(batch.id).status == "completed",
-        timeout=180,
-        interval=0.25,
-        what="the batch to complete",
-    )
+    try:
+        wait_for(
+            lambda: client.batches.retrieve(batch.id).status == "completed",
+            timeout=180,
+            interval=0.25,
+            what="the batch to complete",
+        )
+    except AssertionError as stuck:
+        counts = (client.batches.retrieve(batch.id).model_extra or {}).get("request_counts")
+        raise AssertionError(
+            f"{stuck}; counts {counts}; workers {ids} (cut: {victim_id}); "
+            f"running (item, lease owner) {running_items(database_url)}\n{logs()}"
+        ) from None
     # the cut host is back: it reaches the database again (heartbeat after the restore) …
     wait_for(
         lambda: (
