@@ -136,7 +136,7 @@ def _storm(
 
 
 @pytest.mark.chaos
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(900)
 def test_a_sustained_30_percent_storm_of_429_500_503_and_timeouts_completes_with_bounded_retries(
     sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -173,7 +173,7 @@ def _slow_scripts(kind: str) -> list[str]:
 
 
 @pytest.mark.chaos
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(900)
 def test_an_8_second_outage_is_ridden_through(
     sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -187,7 +187,7 @@ def test_an_8_second_outage_is_ridden_through(
 
 
 @pytest.mark.chaos_long
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1200)
 def test_a_60_second_outage_is_ridden_through(
     sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -208,7 +208,7 @@ def test_a_60_second_outage_is_ridden_through(
 
 
 @pytest.mark.chaos
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(900)
 def test_a_provider_that_hangs_for_8_seconds_loses_and_repeats_nothing(
     sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
