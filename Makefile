@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check install bench clean
+.PHONY: demo test check install bench chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" bash scripts/check
+
+# The long proofs (docs/reliability.md): two dozen kills, a 60 s provider outage, hosts cut off.
+chaos: $(STAMP)
+	$(BIN)/python -m pytest -q -ra tests/chaos
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -22,8 +22,21 @@ def free_port() -> int:
 class AgentbatchProcess:
     """One ``agentbatch`` command; ``port`` set means it serves HTTP and is ready when healthy."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        log_path: Path,
+        port: int | None = None,
+        *,
+        prefix: list[str] | None = None,
+        host: str = "127.0.0.1",
+        start_timeout: float = 180,
+    ) -> None:
+        self.start_timeout = start_timeout  # a busy CI box can take a minute to import and migrate
         self.args = args
+        self.prefix = prefix or []  # e.g. ``ip netns exec HOST``: run it on another (test) machine
+        self.host = host
         self.env = {**os.environ, **env}
         self.port = port
         self.log_path = log_path
@@ -31,18 +44,22 @@ class AgentbatchProcess:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> "AgentbatchProcess":
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agentbatch", *self.args],
+            [*self.prefix, sys.executable, "-m", "agentbatch", *self.args],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         if self.port is not None:
-            wait_for(self._healthy, timeout=60, what=f"{self.args[0]} to answer on port {self.port}")
+            wait_for(
+                self._healthy,
+                timeout=self.start_timeout,
+                what=f"{self.args[0]} to answer on port {self.port}",
+            )
         return self
 
     def _healthy(self) -> bool:
@@ -59,6 +76,10 @@ class AgentbatchProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
