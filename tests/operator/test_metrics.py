@@ -42,6 +42,9 @@ def _value(samples: list[Sample], name: str, **labels: str) -> float:
 
 def test_metrics_show_a_batch_while_it_runs_and_after(server: ServerThread) -> None:
     client = Letta(base_url=server.base_url, max_retries=0)
+    cost_before = _value(
+        _scrape(server.base_url).get("agentbatch_cost_usd", []), "agentbatch_cost_usd_total", model=MODEL
+    )
     agents = [client.agents.create(model=MODEL).id for _ in range(3)]
     slow = client.agents.create(model=MODEL).id
     batch = client.batches.create(
@@ -84,6 +87,10 @@ def test_metrics_show_a_batch_while_it_runs_and_after(server: ServerThread) -> N
     assert after["agentbatch_items"] and all(s.value == 0 for s in after["agentbatch_items"])
     assert "agentbatch_queue_depth" in after and "agentbatch_lease_expiries" in after
     assert "agentbatch_callback_attempts" in after
+    cost = _value(after["agentbatch_cost_usd"], "agentbatch_cost_usd_total", model=MODEL, lane="direct")
+    batch_cost = float(client.batches.retrieve(batch.id).model_extra["cost"]["total"])
+    assert batch_cost > 0
+    assert cost - cost_before == pytest.approx(batch_cost, abs=1e-9), "/metrics adds up to the ledger"
 
 
 def test_a_worker_process_serves_its_own_metrics(tmp_path: Path, emulator: EmulatorThread) -> None:

@@ -3,6 +3,7 @@
 import logging
 
 from agentbatch.domain.batches import Batch
+from agentbatch.domain.pricing import PriceTable
 from agentbatch.domain.states import ItemStatus
 from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.engine import metrics
@@ -28,12 +29,20 @@ def batch_ended(batch: Batch) -> None:
     )
 
 
-def commit_written(item: ClaimedItem, commit: Commit) -> None:
-    """Count the step's figures; report the turn's end when it errored."""
+def commit_written(item: ClaimedItem, commit: Commit, prices: PriceTable | None = None) -> None:
+    """Count the step's figures (its cost, where ``prices`` knows the model); report the turn's end
+    when it errored."""
     if commit.step is not None:
         step = commit.step
-        lane = str(getattr(step, "lane", "direct"))
+        lane = str(step.lane)
         metrics.count_step(step.model, lane, step.finish, step.prompt_tokens, step.completion_tokens)
+        cost = (
+            prices.step_cost(step.model, step.lane, step.prompt_tokens, step.completion_tokens)
+            if prices
+            else None
+        )
+        if cost is not None:
+            metrics.count_cost(step.model, lane, cost.nanos, cost.saved_nanos)
     if commit.stop is not None:
         metrics.ITEMS_FINISHED.labels(commit.stop.item_status.value, commit.stop.value).inc()
     if commit.stop is not None and commit.stop.item_status is ItemStatus.ERRORED:

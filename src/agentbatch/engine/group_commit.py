@@ -73,7 +73,7 @@ class GroupCommitter:
         self.commits += len(live)
         for (item, commit, future), ok in zip(live, accepted, strict=True):
             if ok:
-                batch_events.commit_written(item, commit)
+                batch_events.commit_written(item, commit, self._prices)
             _settle(future, ok=ok)
         for batch in ended_batches:
             batch_events.batch_ended(batch)

@@ -41,6 +41,18 @@ TOKENS = Counter(
     ["provider", "model", "kind"],
     registry=REGISTRY,
 )
+COST_USD = Counter(
+    "agentbatch_cost_usd",
+    "What committed steps cost at list price in their lane, by provider, model and lane (priced models).",
+    ["provider", "model", "lane"],
+    registry=REGISTRY,
+)
+SAVED_USD = Counter(
+    "agentbatch_saved_usd",
+    "What the provider-batch lane saved against direct calls for the same tokens, by provider and model.",
+    ["provider", "model"],
+    registry=REGISTRY,
+)
 ITEMS_FINISHED = Counter(
     "agentbatch_items_finished",
     "Turns this process ended, by status (succeeded, errored, cancelled) and stop reason.",
@@ -91,3 +103,11 @@ def count_step(model: str, lane: str, finish: str, prompt_tokens: int, completio
     STEPS.labels(provider, model, lane, finish or "unknown").inc()
     TOKENS.labels(provider, model, "prompt").inc(prompt_tokens)
     TOKENS.labels(provider, model, "completion").inc(completion_tokens)
+
+
+def count_cost(model: str, lane: str, cost_nanos: int, saved_nanos: int) -> None:
+    """Add one step's cost (nano-dollars, as the ledger stores it) to the cost counters."""
+    provider = provider_of(model)
+    COST_USD.labels(provider, model, lane).inc(cost_nanos / 1e9)
+    if saved_nanos:
+        SAVED_USD.labels(provider, model).inc(saved_nanos / 1e9)
