@@ -78,6 +78,7 @@ def _browser() -> object:
 
 def test_a_browser_sees_a_running_batch_advance_and_a_conversation_render(server: ServerThread) -> None:
     browser = _browser()
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     alice = Letta(base_url=server.base_url, api_key="key-alice", max_retries=0)
@@ -100,17 +101,24 @@ def test_a_browser_sees_a_running_batch_advance_and_a_conversation_render(server
         seen = set()
 
         def progress() -> bool:
-            cells = browser.find_elements(By.CSS_SELECTOR, row)  # type: ignore[attr-defined]
-            if cells:
-                seen.add(cells[0].text)
+            try:  # the fragment is re-rendered every second: an element found may be gone a moment later
+                cells = browser.find_elements(By.CSS_SELECTOR, row)  # type: ignore[attr-defined]
+                if cells:
+                    seen.add(cells[0].text)
+            except StaleElementReferenceException:
+                return False
             return "4/4" in seen
 
         wait_for(progress, timeout=30, what="the progress to reach 4/4 in the page")
         assert len(seen) >= 2, f"the count advanced while the page was open: {seen}"
         browser.get(f"{server.base_url}/dashboard/batches/{batch}/agents/{agents[0]}")  # type: ignore[attr-defined]
-        wait_for(
-            lambda: "echo:" in browser.find_element(By.ID, "conversation").text,  # type: ignore[attr-defined]
-            what="the conversation to render",
-        )
+
+        def conversation_rendered() -> bool:
+            try:
+                return "echo:" in browser.find_element(By.ID, "conversation").text  # type: ignore[attr-defined]
+            except StaleElementReferenceException:
+                return False
+
+        wait_for(conversation_rendered, what="the conversation to render")
     finally:
         browser.quit()  # type: ignore[attr-defined]

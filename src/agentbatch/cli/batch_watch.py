@@ -39,8 +39,9 @@ def progress_line(batch: dict[str, Any], steps_per_s: float | None, eta_s: float
         line.append(f"{steps_per_s:,.1f} steps/s  ")
     if eta_s is not None:
         line.append(f"ETA {int(eta_s) // 60}m{int(eta_s) % 60:02d}s  ")
-    if batch.get("cost") is not None:
-        line.append(f"cost ${float(batch['cost']):,.4f}")
+    cost_total = (batch.get("cost") or {}).get("total")
+    if cost_total is not None:
+        line.append(f"cost ${float(cost_total):,.4f}")
     return line
 
 
