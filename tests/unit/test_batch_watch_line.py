@@ -5,6 +5,8 @@ from agentbatch.cli.batch_watch import progress_line
 
 def test_the_line_shows_counts_rate_and_the_ledger_cost() -> None:
     batch = {
+        "id": "job-1",
+        "status": "running",
         "request_counts": {"total": 4, "succeeded": 3, "running": 1},
         "cost": {"currency": "USD", "total": "0.01234", "direct_equivalent": "0.02468", "saved": "0.01234"},
     }
@@ -15,5 +17,10 @@ def test_the_line_shows_counts_rate_and_the_ledger_cost() -> None:
 
 
 def test_an_unpriced_batch_shows_no_cost() -> None:
-    batch = {"request_counts": {"total": 1, "pending": 1}, "cost": {"currency": "USD", "total": None}}
+    batch = {
+        "id": "job-2",
+        "status": "running",
+        "request_counts": {"total": 1, "pending": 1},
+        "cost": {"currency": "USD", "total": None},
+    }
     assert "cost" not in progress_line(batch, steps_per_s=None, eta_s=None).plain
