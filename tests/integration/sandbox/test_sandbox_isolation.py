@@ -2,10 +2,13 @@
 
 import json
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
 from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
+from agentbatch.runtime.sandbox.bwrap import interpreter_prefixes
 from tests.integration.sandbox.host_view import new_marker, scratch_files
 
 SECRETS = {
@@ -62,7 +65,7 @@ async def test_each_call_works_in_a_fresh_empty_directory_removed_afterwards(san
     for _ in range(2):
         marker = new_marker()
         seen = json.loads((await sandbox.run(source, "f", {"marker": marker})).return_value)
-        assert seen["listing"] == [] and seen["tmp_listing"] == []
+        assert seen["listing"] == [] and seen["tmp_listing"] == _interpreter_dirs_under_tmp()
         assert seen["home"] == seen["cwd"] == "/scratch"
         assert seen["tmp"] == "/tmp"  # a tmpfs of the call's own
         assert scratch_files(marker) == []  # the directory on the host is gone
@@ -144,3 +147,16 @@ async def test_calls_leak_no_file_descriptors_in_the_server(sandbox: ToolSandbox
         await sandbox.run(source, "f", {})
     await sandbox.run("def f(:\n", "f", {})
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def _interpreter_dirs_under_tmp() -> list[str]:
+    """What the call's own /tmp shows: nothing, but the path to the server's interpreter when that lives
+    under /tmp (a checkout there), which is bound read-only on top of it."""
+    tmp = Path("/tmp")
+    return sorted(
+        {
+            prefix.relative_to(tmp).parts[0]
+            for prefix in interpreter_prefixes(sys.executable)
+            if tmp in prefix.parents
+        }
+    )

@@ -80,22 +80,28 @@ def _filesystem(plan: BwrapPlan) -> list[str]:
             args += ["--ro-bind", path, path]
     for path in ETC_FILES:
         args += ["--ro-bind-try", path, path]
-    for prefix in plan.interpreter_prefixes:
-        if _under(prefix, Path("/usr")):
-            continue
-        for parent in reversed(prefix.parents):
-            if parent != Path("/"):
-                args += ["--perms", "0755", "--dir", str(parent)]
-        args += ["--ro-bind", str(prefix), str(prefix)]
     args += ["--proc", "/proc", "--dev", "/dev"]
     size = str(plan.tmp_bytes)
     args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
     args += ["--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+    # After the tmpfs mounts, so an interpreter or virtualenv that lives under /tmp (a checkout there)
+    # is bound on top of the call's empty /tmp instead of being hidden by it.
+    for prefix in plan.interpreter_prefixes:
+        if _under(prefix, Path("/usr")):
+            continue
+        for parent in reversed(prefix.parents):
+            if parent not in _MOUNTED:
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", str(prefix), str(prefix)]
     if plan.scratch is not None:
         args += ["--bind", str(plan.scratch), SCRATCH, "--chdir", SCRATCH]
     else:
         args += ["--chdir", "/"]
     return args
+
+
+_MOUNTED = frozenset(Path(path) for path in ("/", "/tmp", "/dev", "/dev/shm", "/proc"))
+"""Directories the command has already mounted: never re-created as plain directories."""
 
 
 def _under(path: Path, root: Path) -> bool:
