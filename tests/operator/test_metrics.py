@@ -43,7 +43,10 @@ def _value(samples: list[Sample], name: str, **labels: str) -> float:
 def test_metrics_show_a_batch_while_it_runs_and_after(server: ServerThread) -> None:
     client = Letta(base_url=server.base_url, max_retries=0)
     cost_before = _value(
-        _scrape(server.base_url).get("agentbatch_cost_usd", []), "agentbatch_cost_usd_total", model=MODEL
+        _scrape(server.base_url).get("agentbatch_cost_usd", []),
+        "agentbatch_cost_usd_total",
+        model=MODEL,
+        lane="direct",
     )
     agents = [client.agents.create(model=MODEL).id for _ in range(3)]
     slow = client.agents.create(model=MODEL).id
