@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentbatch.domain.turns import ClaimedItem
+from agentbatch.engine import batch_events
 from agentbatch.engine.events import emit
 from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.leases import LeaseKeeper
@@ -25,7 +26,9 @@ from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_execution import TurnContext, TurnExecutor
 from agentbatch.store import batches as batch_store
 from agentbatch.store import queue
+from agentbatch.store.batch_reports import batches_ended_at
 from agentbatch.store.database import Connection, Database
+from agentbatch.store.steps import complete_stranded_batches
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +194,13 @@ class Worker:
                 async with self._db.write() as conn:
                     released = await queue.release_expired_leases(conn, now)
                     expired = await batch_store.expire_due_batches(conn, now)
+                    stranded = await complete_stranded_batches(conn, now)
+                    ended = await batches_ended_at(conn, stranded, now)
                     workers = await self._count_live_workers(conn, now)
                 await self._take_share(workers)
+                for batch in ended:
+                    log.warning("batch %s had every item ended but was still unfinished; ended it", batch.id)
+                    batch_events.batch_ended(batch)
                 for batch_id in expired:
                     self._leases.stop_batch(batch_id)
                     emit("batch.ended", batch_id=batch_id, status="expired")

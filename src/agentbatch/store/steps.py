@@ -255,9 +255,15 @@ async def _record_batch_ttft(conn: AsyncConnection, chosen: Sequence[tuple[Claim
 
 
 async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], now: datetime) -> list[str]:
-    """Mark ``completed`` each named batch that is still unfinished but has no unfinished item left."""
+    """Mark ``completed`` each named batch that is still unfinished but has no unfinished item left.
+
+    On PostgreSQL the batch rows are locked first: two workers ending a batch's last two items in
+    concurrent transactions would otherwise each see the other's item still running, and neither would
+    end the batch. With the lock the second waits for the first to commit, then sees its item ended.
+    """
     if not batch_ids:
         return []
+    await lock_batches(conn, batch_ids)
     busy = {
         row.batch_id
         for row in await conn.execute(
@@ -288,6 +294,37 @@ async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], 
         if await end_batch(conn, batch, BatchStatus.COMPLETED, now, None):
             completed.append(row.id)
     return completed
+
+
+async def complete_stranded_batches(conn: AsyncConnection, now: datetime, limit: int = 100) -> list[str]:
+    """The sweep's safety net: end any unfinished batch whose items have all ended (a batch is normally
+    ended by the transaction that ends its last item; this catches one that was not)."""
+    unfinished_item = (
+        select(batch_items.c.id)
+        .where(batch_items.c.batch_id == batches.c.id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES))
+        .exists()
+    )
+    stranded = {
+        row.id
+        for row in await conn.execute(
+            select(batches.c.id)
+            .where(batches.c.status.in_(UNFINISHED_BATCH_STATUSES), ~unfinished_item)
+            .limit(limit)
+        )
+    }
+    return await complete_finished_batches(conn, stranded, now)
+
+
+async def lock_batches(conn: AsyncConnection, batch_ids: set[str]) -> None:
+    """Lock batch rows in id order (after the agents and items a transaction locks, never before)."""
+    if conn.dialect.name != "postgresql":
+        return  # SQLite has one writer at a time
+    await conn.execute(
+        select(batches.c.id)
+        .where(batches.c.id.in_(sorted(batch_ids)))
+        .order_by(batches.c.id)
+        .with_for_update()
+    )
 
 
 async def settle_failed_turn(
