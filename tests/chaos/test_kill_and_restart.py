@@ -109,7 +109,8 @@ def test_two_workers_share_one_batch_and_run_no_item_twice(
         items = _items(client, batch.id)
         assert all(item["step_count"] == 2 and item["status"] == "succeeded" for item in items)
         calls = emulator.app.state.stats.count("POST /v1/chat/completions", 200)
-        assert calls == len(items) * 2  # not one provider call more: no step ran twice
+        # Not one provider call more: no step ran twice, and no turn was retried (a refused commit).
+        assert calls == len(items) * 2, "\n".join(p.log_path.read_text()[-6000:] for p in [api, *workers])
         assert emulator.app.state.stats.peak_in_flight <= 4  # the per-model limit held across processes
         steps_by_worker = _steps_by_worker(database_url)
         assert len(steps_by_worker) == 2 and sum(steps_by_worker.values()) == len(items) * 2

@@ -316,14 +316,19 @@ async def complete_stranded_batches(conn: AsyncConnection, now: datetime, limit:
 
 
 async def lock_batches(conn: AsyncConnection, batch_ids: set[str]) -> None:
-    """Lock batch rows in id order (after the agents and items a transaction locks, never before)."""
+    """Lock batch rows in id order (after the agents and items a transaction locks, never before).
+
+    ``FOR NO KEY UPDATE`` — the mode an ``UPDATE`` of the row takes — not ``FOR UPDATE``: a transaction
+    that already updated the row (the batch's ttft) would otherwise have to upgrade its lock while
+    another waits in the row's queue, and PostgreSQL reports a deadlock. Two batch-ending checks still
+    exclude each other."""
     if conn.dialect.name != "postgresql":
         return  # SQLite has one writer at a time
     await conn.execute(
         select(batches.c.id)
         .where(batches.c.id.in_(sorted(batch_ids)))
         .order_by(batches.c.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
 
 
