@@ -60,6 +60,8 @@ class Batch:
     usage: Usage = field(default_factory=Usage)
     priority: int = 0
     cost: CostTotals = field(default_factory=CostTotals)
+    agent_id: str | None = None
+    """The agent every request of the batch addresses; None when they address several."""
 
 
 @dataclass(slots=True)

@@ -13,12 +13,14 @@ from typing import Any
 
 from agentbatch.domain.agents import Agent, Block
 from agentbatch.domain.errors import InvalidRequest, NotFound
+from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.runtime.tool_rules import parse_rules
 from agentbatch.store import agent_runs
 from agentbatch.store import agents as agent_store
 from agentbatch.store import blocks as block_store
 from agentbatch.store import tools as tool_store
+from agentbatch.store.batch_reports import batches_ended_at
 from agentbatch.store.database import Connection, Database
 
 ModelResolver = Callable[[str | None, dict[str, Any] | None], tuple[str, dict[str, Any]]]
@@ -139,9 +141,13 @@ class AgentChanges:
     async def cancel_turn(self, owner_id: str, agent_id: str, run_ids: list[str] | None) -> list[str]:
         """Cancel the agent's current turn (or the named ones); the engine's running task is stopped
         here at once, and in other processes when their lease renewal finds the item taken away."""
+        now = datetime.now(UTC)
         async with self._db.write() as conn:
             await _agent(conn, owner_id, agent_id)
-            cancelled = await agent_runs.cancel_current_turns(conn, agent_id, run_ids, datetime.now(UTC))
+            cancelled = await agent_runs.cancel_current_turns(conn, agent_id, run_ids, now)
+            ended = await batches_ended_at(conn, [batch_id for _, batch_id in cancelled if batch_id], now)
+        for batch in ended:
+            batch_events.batch_ended(batch)
         if self._signals is not None:
             for item_id, _ in cancelled:
                 self._signals.notify_cancel(item_id)

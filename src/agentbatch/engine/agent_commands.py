@@ -7,6 +7,7 @@ from typing import Any
 from agentbatch.domain.agents import DEFAULT_BLOCK_LIMIT, Agent, AgentType, Block, Tool, ToolType
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.engine import batch_events
 from agentbatch.engine.agent_changes import AgentChanges, check_tool_rules
 from agentbatch.engine.agent_files import AgentFiles
 from agentbatch.engine.signals import EngineSignals
@@ -16,6 +17,7 @@ from agentbatch.runtime.base_tools import base_tool_names
 from agentbatch.store import agents as agent_store
 from agentbatch.store import queue
 from agentbatch.store import tools as tool_store
+from agentbatch.store.batch_reports import batches_ended_at
 from agentbatch.store.database import Connection, Database
 from agentbatch.store.steps import complete_finished_batches
 
@@ -109,7 +111,9 @@ class AgentCommands:
                 conn, agent_id, f"agent {agent_id} was deleted", now
             )
             await agent_store.delete_agent(conn, owner_id, agent_id)
-            await complete_finished_batches(conn, batch_ids, now)
+            ended = await batches_ended_at(conn, await complete_finished_batches(conn, batch_ids, now), now)
+        for batch in ended:
+            batch_events.batch_ended(batch)
 
     async def create_tool(self, owner_id: str, tool: Tool) -> Tool:
         """Register a custom tool; its schema is read from the source unless one is given."""

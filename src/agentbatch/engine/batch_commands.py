@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agentbatch.domain.batch_outcome import BatchEnd
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import IdempotencyKeyReused, InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.ids import IdPrefix, new_id
@@ -101,6 +102,7 @@ class BatchCommands:
             last_updated_by_id=owner_id,
             priority=priority,
             dispatch=(dispatch or self._default_dispatch).value,
+            agent_id=_the_one_agent(requests),
         )
         async with self._db.write() as conn:
             if idempotency is not None:
@@ -168,13 +170,26 @@ class BatchCommands:
                     f"Batch {batch_id} has already ended ({batch.status.value}); "
                     "only unfinished batches can be cancelled"
                 )
-            await batch_store.end_items(conn, batch_id, ItemStatus.CANCELLED, StopReason.CANCELLED, now)
-            await batch_store.end_batch(conn, batch, BatchStatus.CANCELLED, now, owner_id)
+            cancelled_items = await batch_store.end_items(
+                conn,
+                batch_id,
+                ItemStatus.CANCELLED,
+                StopReason.CANCELLED,
+                f"batch cancelled through PATCH /v1/messages/batches/{batch_id}/cancel",
+                now,
+            )
+            await batch_store.end_batch(conn, batch, BatchEnd.CANCEL, now, owner_id)
             cancelled = await batch_store.get_batch(conn, owner_id, batch_id)
         assert cancelled is not None
+        batch_events.items_ended_by_batch(ItemStatus.CANCELLED, StopReason.CANCELLED, cancelled_items)
         batch_events.batch_ended(cancelled)
         self._signals.notify_cancel(batch_id)
         return cancelled
+
+
+def _the_one_agent(requests: list[TurnSubmission]) -> str | None:
+    addressed = {request.agent_id for request in requests}
+    return addressed.pop() if len(addressed) == 1 else None
 
 
 def _reject_unknown_agents(requests: list[TurnSubmission], known: dict[str, str]) -> None:

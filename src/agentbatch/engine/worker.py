@@ -15,6 +15,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from agentbatch.domain.states import ItemStatus
 from agentbatch.domain.turns import ClaimedItem
 from agentbatch.engine import batch_events
 from agentbatch.engine.events import emit
@@ -196,14 +197,17 @@ class Worker:
                     expired = await batch_store.expire_due_batches(conn, now)
                     stranded = await complete_stranded_batches(conn, now)
                     ended = await batches_ended_at(conn, stranded, now)
+                    expired_batches = await batches_ended_at(conn, [batch_id for batch_id, _ in expired], now)
                     workers = await self._count_live_workers(conn, now)
                 await self._take_share(workers)
                 for batch in ended:
                     log.warning("batch %s had every item ended but was still unfinished; ended it", batch.id)
                     batch_events.batch_ended(batch)
-                for batch_id in expired:
+                for batch_id, expired_items in expired:
                     self._leases.stop_batch(batch_id)
-                    emit("batch.ended", batch_id=batch_id, status="expired")
+                    batch_events.items_ended_by_batch(ItemStatus.EXPIRED, None, expired_items)
+                for batch in expired_batches:
+                    batch_events.batch_ended(batch)
                 if released:
                     LEASE_EXPIRIES.inc(released)
                     emit("lease.recovered", level=logging.WARNING, items=released, worker_id=self.worker_id)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agentbatch.domain.batch_outcome import BatchEnd, batch_outcome
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.lanes import Lane
 from agentbatch.domain.pricing import PriceTable, StepCost
@@ -26,7 +27,7 @@ from agentbatch.domain.states import (
 from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.store import queue
 from agentbatch.store.agents import record_turn_end
-from agentbatch.store.batches import end_batch
+from agentbatch.store.batches import item_outcomes, write_batch_end
 from agentbatch.store.blocks import save_turn_edits
 from agentbatch.store.bulk import bulk_insert
 from agentbatch.store.messages import message_values
@@ -255,7 +256,8 @@ async def _record_batch_ttft(conn: AsyncConnection, chosen: Sequence[tuple[Claim
 
 
 async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], now: datetime) -> list[str]:
-    """Mark ``completed`` each named batch that is still unfinished but has no unfinished item left.
+    """End each named batch that is still unfinished but has no unfinished item left, with the status
+    and stop reason its items' outcomes give (``domain.batch_outcome``).
 
     On PostgreSQL the batch rows are locked first: two workers ending a batch's last two items in
     concurrent transactions would otherwise each see the other's item still running, and neither would
@@ -275,12 +277,15 @@ async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], 
     done_ids = batch_ids - busy
     if not done_ids:
         return []
-    rows = await conn.execute(
-        select(batches.c.id, batches.c.owner_id, batches.c.created_at, batches.c.callback_url).where(
-            batches.c.id.in_(done_ids), batches.c.status.in_(UNFINISHED_BATCH_STATUSES)
+    rows = (
+        await conn.execute(
+            select(batches.c.id, batches.c.owner_id, batches.c.created_at, batches.c.callback_url).where(
+                batches.c.id.in_(done_ids), batches.c.status.in_(UNFINISHED_BATCH_STATUSES)
+            )
         )
-    )
-    completed = []
+    ).all()
+    outcomes = await item_outcomes(conn, [row.id for row in rows])
+    ended = []
     for row in rows:
         batch = Batch(
             id=row.id,
@@ -291,9 +296,10 @@ async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], 
             updated_at=now,
             callback_url=row.callback_url,
         )
-        if await end_batch(conn, batch, BatchStatus.COMPLETED, now, None):
-            completed.append(row.id)
-    return completed
+        outcome = batch_outcome(outcomes[row.id], BatchEnd.ITEMS_ENDED)
+        if await write_batch_end(conn, batch, outcome, now, None):
+            ended.append(row.id)
+    return ended
 
 
 async def complete_stranded_batches(conn: AsyncConnection, now: datetime, limit: int = 100) -> list[str]:

@@ -20,7 +20,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "status": batch.status.value,
         "stop_reason": batch.stop_reason,
         "metadata": batch.metadata,
-        "agent_id": None,
+        "agent_id": batch.agent_id,
         "background": None,
         "callback_url": batch.callback_url,
         "callback_sent_at": _iso(batch.callback_sent_at),
