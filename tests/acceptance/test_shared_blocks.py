@@ -12,6 +12,7 @@ from agentbatch.emulator.responder import Outcome
 from agentbatch.emulator.server import EmulatorThread
 from agentbatch.server import ServerThread
 from tests.acceptance.conftest import live_settings
+from tests.acceptance.test_batch_engine import finished
 from tests.support.live import point_sdks_at
 
 MODEL = "openai/gpt-4o-mini"
@@ -103,3 +104,21 @@ def test_an_agent_file_whose_agents_share_a_block_imports_them_sharing_it(client
     assert first.id == second.id and first.value == "Project apollo"
     client.blocks.update(first.id, value="Project gemini")
     assert client.agents.blocks.retrieve("team", agent_id=response.agent_ids[1]).value == "Project gemini"
+
+
+def test_agents_editing_a_shared_block_in_one_batch_keep_each_others_edits(client: Letta) -> None:
+    agents = [client.agents.create(model=MODEL).id for _ in range(3)]
+    team = client.blocks.create(label="team", value="Project apollo", limit=1000)
+    for agent_id in agents:
+        client.agents.blocks.attach(team.id, agent_id=agent_id)
+    scripts = [
+        f'[[tool:core_memory_append {{"label": "team", "content": "note {i}"}}]] add' for i in range(3)
+    ]
+
+    batch = client.batches.create(
+        requests=[{"agent_id": a, "input": s} for a, s in zip(agents, scripts, strict=True)]
+    )
+
+    assert finished(client, batch.id).status == "completed"
+    lines = client.blocks.retrieve(team.id).value.split("\n")
+    assert lines[0] == "Project apollo" and sorted(lines[1:]) == ["note 0", "note 1", "note 2"]

@@ -182,6 +182,17 @@ async def delete_blocks_only_of(conn: AsyncConnection, agent_id: str) -> None:
         await conn.execute(blocks.delete().where(blocks.c.id.in_(only_ours)))
 
 
+async def lock_blocks(conn: AsyncConnection, block_ids: set[str]) -> None:
+    """Lock block rows in id order (PostgreSQL; SQLite has one writer at a time)."""
+    if block_ids and conn.dialect.name == "postgresql":
+        await conn.execute(
+            select(blocks.c.id)
+            .where(blocks.c.id.in_(sorted(block_ids)))
+            .order_by(blocks.c.id)
+            .with_for_update()
+        )
+
+
 async def save_turn_edits(
     conn: AsyncConnection, changed: Sequence[Block], bases: Mapping[str, str], now: datetime
 ) -> None:

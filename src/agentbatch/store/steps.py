@@ -28,7 +28,7 @@ from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.store import queue
 from agentbatch.store.agents import record_turn_end
 from agentbatch.store.batches import item_outcomes, write_batch_end
-from agentbatch.store.blocks import save_turn_edits
+from agentbatch.store.blocks import lock_blocks, save_turn_edits
 from agentbatch.store.bulk import bulk_insert
 from agentbatch.store.messages import message_values
 from agentbatch.store.tables import batch_items, batches, messages, steps
@@ -91,6 +91,9 @@ async def apply_commits(
         messages,
         [message_values(msg, item.owner_id) for item, commit in chosen for msg in commit.messages],
     )
+    # Blocks may be shared between agents: lock every block the group edits at once, in id order, so
+    # two workers' groups editing the same blocks cannot deadlock.
+    await lock_blocks(conn, {block.id for _, commit in chosen for block in commit.changed_blocks})
     for _, commit in chosen:
         if commit.changed_blocks:
             await save_turn_edits(conn, commit.changed_blocks, commit.block_bases, now)
