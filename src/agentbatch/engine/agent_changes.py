@@ -13,6 +13,7 @@ from typing import Any
 
 from agentbatch.domain.agents import Agent, Block
 from agentbatch.domain.errors import InvalidRequest, NotFound
+from agentbatch.domain.states import ItemStatus, StopReason
 from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.runtime.tool_rules import parse_rules
@@ -146,6 +147,7 @@ class AgentChanges:
             await _agent(conn, owner_id, agent_id)
             cancelled = await agent_runs.cancel_current_turns(conn, agent_id, run_ids, now)
             ended = await batches_ended_at(conn, [batch_id for _, batch_id in cancelled if batch_id], now)
+        batch_events.items_ended_by_batch(ItemStatus.CANCELLED, StopReason.CANCELLED, len(cancelled))
         for batch in ended:
             batch_events.batch_ended(batch)
         if self._signals is not None:

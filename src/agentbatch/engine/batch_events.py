@@ -31,7 +31,8 @@ def batch_ended(batch: Batch) -> None:
 
 
 def items_ended_by_batch(status: ItemStatus, reason: StopReason | None, count: int) -> None:
-    """Count the requests a cancel or an expiry ended, as ``items_finished`` counts turns' own ends."""
+    """Count the requests a cancel, an expiry or an agent's deletion ended, as ``items_finished`` counts
+    turns' own ends."""
     if count:
         metrics.ITEMS_FINISHED.labels(status.value, reason.value if reason else "").inc(count)
 

@@ -107,10 +107,13 @@ async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) ->
     await conn.execute(update(batch_items).where(batch_items.c.seq.in_(heads)).values(ready=True))
 
 
-async def cancel_items_of_agent(conn: AsyncConnection, agent_id: str, reason: str, now: datetime) -> set[str]:
+async def cancel_items_of_agent(
+    conn: AsyncConnection, agent_id: str, reason: str, now: datetime
+) -> tuple[set[str], int]:
     """Cancel every unfinished item (batch or synchronous) of an agent about to be deleted, in the
-    deleting transaction; returns the batches they belong to. A turn still running for one of them is
-    fenced off: its next commit finds the item cancelled and writes nothing."""
+    deleting transaction; returns the batches they belong to and how many items it cancelled. A turn
+    still running for one of them is fenced off: its next commit finds the item cancelled and writes
+    nothing."""
     rows = await conn.execute(
         update(batch_items)
         .where(batch_items.c.agent_id == agent_id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES))
@@ -125,7 +128,8 @@ async def cancel_items_of_agent(conn: AsyncConnection, agent_id: str, reason: st
         )
         .returning(batch_items.c.batch_id)
     )
-    return {row.batch_id for row in rows if row.batch_id is not None}
+    batch_ids = [row.batch_id for row in rows]
+    return {batch_id for batch_id in batch_ids if batch_id is not None}, len(batch_ids)
 
 
 async def claimable_models(conn: AsyncConnection) -> list[str]:
