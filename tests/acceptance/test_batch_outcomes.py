@@ -14,6 +14,8 @@ from tests.acceptance.conftest import live_settings
 from tests.acceptance.test_batch_engine import finished, items
 from tests.support.live import point_sdks_at
 from tests.support.openapi import assert_matches_spec, declared_fields
+from tests.support.polling import wait_for
+from tests.support.receiver import CallbackReceiver
 
 MODEL = "openai/gpt-4o-mini"
 EXTENSION_FIELDS = {"request_counts", "usage", "cost", "expires_at", "priority", "dispatch"}
@@ -31,8 +33,10 @@ def client(
 
 def _run(client: Letta, scripts: list[str], **extra: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     agents = [client.agents.create(model=MODEL).id for _ in scripts]
+    callback_url = extra.pop("callback_url", None)
     batch = client.batches.create(
         requests=[{"agent_id": a, "input": s} for a, s in zip(agents, scripts, strict=True)],
+        callback_url=callback_url,
         extra_body=extra or None,
     )
     finished(client, batch.id)
@@ -45,10 +49,20 @@ def _run(client: Letta, scripts: list[str], **extra: Any) -> tuple[dict[str, Any
 
 
 def test_a_batch_whose_every_request_errored_fails_with_their_stop_reason(client: Letta) -> None:
-    batch, ended = _run(client, ["[[error:400:always]] one", "[[error:400:always]] two"])
+    with CallbackReceiver() as receiver:
+        batch, ended = _run(
+            client, ["[[error:400:always]] one", "[[error:400:always]] two"], callback_url=receiver.url
+        )
+        wait_for(lambda: receiver.received, what="the callback")
 
     assert (batch["status"], batch["stop_reason"]) == ("failed", "llm_api_error")
     assert [(i["status"], i["stop_reason"]) for i in ended] == [("errored", "llm_api_error")] * 2
+    called = receiver.received[0]
+    assert (called["status"], called["stop_reason"], called["request_counts"]["errored"]) == (
+        "failed",
+        "llm_api_error",
+        2,
+    )
 
 
 def test_a_batch_whose_requests_errored_differently_fails_naming_no_reason(client: Letta) -> None:
