@@ -77,6 +77,7 @@ class EngineHost:
             self.signals,
             key_retention=timedelta(seconds=settings.idempotency_key_retention_s),
             default_dispatch=settings.dispatch,
+            catalog=self.catalog,
         )
         self.turns = TurnCommands(
             db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s

@@ -84,6 +84,16 @@ def lane_protocol(catalog: ProviderCatalog, provider: str) -> WireProtocol | Non
     return endpoint.protocol
 
 
+def lane_refusal(catalog: ProviderCatalog, provider: str) -> str | None:
+    """Why steps of this provider cannot go through a batch API (None: they can)."""
+    endpoint = catalog.endpoint(provider)
+    if endpoint is None:
+        return f"provider {provider!r} is not configured"
+    if lane_protocol(catalog, provider) is None:
+        return f"provider {provider!r} has no batch API (only openai and anthropic have one)"
+    return None
+
+
 def parse_reply(protocol: WireProtocol, body: Any) -> ModelResponse:
     """A provider batch's reply body, parsed exactly as a direct reply is."""
     return WIRE_FORMATS[protocol].parse_response(body)
