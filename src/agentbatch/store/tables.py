@@ -178,6 +178,10 @@ batch_items = Table(
     Column("step_count", Integer, nullable=False, server_default="0"),
     Column("prompt_tokens", Integer, nullable=False, server_default="0"),
     Column("completion_tokens", Integer, nullable=False, server_default="0"),
+    Column(
+        "cached_tokens", Integer, nullable=False, server_default="0", doc="Prompt tokens read from cache."
+    ),
+    Column("cache_write_tokens", Integer, nullable=False, server_default="0", doc="Written to cache."),
     Column("ttft_ns", BigInteger),
     Column("duration_ns", BigInteger),
     Column("error", Text),
@@ -235,6 +239,10 @@ steps = Table(
     Column("finish", String(32)),
     Column("prompt_tokens", Integer, nullable=False),
     Column("completion_tokens", Integer, nullable=False),
+    Column(
+        "cached_tokens", Integer, nullable=False, server_default="0", doc="Prompt tokens read from cache."
+    ),
+    Column("cache_write_tokens", Integer, nullable=False, server_default="0", doc="Written to cache."),
     Column("ttft_ns", BigInteger),
     Column("duration_ns", BigInteger),
     Column("created_at", UtcDateTime, nullable=False),

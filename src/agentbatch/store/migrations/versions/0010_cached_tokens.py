@@ -1,0 +1,31 @@
+"""cached prompt tokens per step and per item (prompt-cache reads and writes)
+
+Revision ID: 0010
+Revises: 0005
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_COLUMNS = ("cached_tokens", "cache_write_tokens")
+
+
+def upgrade() -> None:
+    for table_name in ("steps", "batch_items"):
+        with op.batch_alter_table(table_name) as table:
+            for name in _COLUMNS:
+                table.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    for table_name in ("batch_items", "steps"):
+        with op.batch_alter_table(table_name) as table:
+            for name in reversed(_COLUMNS):
+                table.drop_column(name)
