@@ -344,6 +344,13 @@ provider_batches = Table(
     Column("status", String(16), nullable=False, doc="submitting | open | cancelling | ended"),
     Column("worker_id", ID, nullable=False, doc="The worker that polls it."),
     Column("request_count", Integer, nullable=False),
+    Column(
+        "estimated_tokens",
+        BigInteger,
+        nullable=False,
+        server_default="0",
+        doc="Its requests' estimated input tokens (quotas).",
+    ),
     Column("created_at", UtcDateTime, nullable=False),
     Column("submitted_at", UtcDateTime),
     Column("ended_at", UtcDateTime),

@@ -1,4 +1,4 @@
-"""cached prompt tokens per step and per item (prompt-cache reads and writes)
+"""cached prompt tokens per step and per item; the estimated tokens of a provider batch (quotas)
 
 Revision ID: 0010
 Revises: 0005
@@ -22,9 +22,13 @@ def upgrade() -> None:
         with op.batch_alter_table(table_name) as table:
             for name in _COLUMNS:
                 table.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table("provider_batches") as table:
+        table.add_column(sa.Column("estimated_tokens", sa.BigInteger(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("provider_batches") as table:
+        table.drop_column("estimated_tokens")
     for table_name in ("batch_items", "steps"):
         with op.batch_alter_table(table_name) as table:
             for name in reversed(_COLUMNS):
