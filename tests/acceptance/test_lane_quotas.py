@@ -11,6 +11,7 @@ import pytest
 from letta_client import Letta
 from sqlalchemy import select, update
 
+from agentbatch.emulator.config import EmulatorConfig
 from agentbatch.emulator.server import EmulatorThread
 from agentbatch.server import ServerThread
 from agentbatch.store.database import Database
@@ -128,3 +129,32 @@ def test_another_processs_open_provider_batch_counts_against_the_quota(
         write=False,
     )
     assert len(ours) == 1 and ours[0].created_at >= released_at  # type: ignore[attr-defined]
+
+
+def test_a_providers_quota_refusal_of_a_batch_makes_it_wait_then_go(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Anthropic's queue holds 2 requests at once: the second provider batch is refused (429) until the
+    # first has ended.
+    with EmulatorThread(EmulatorConfig(batch_delay_s=0.5, batch_queue_limit=2)) as limited:
+        point_sdks_at(monkeypatch, limited)
+        settings = live_settings(
+            database_url,
+            lane_gather_window_s=0.05,
+            lane_gather_max=2,
+            lane_poll_min_s=0.05,
+            lane_poll_max_s=0.3,
+        )
+        with ServerThread(settings) as server:
+            client = Letta(base_url=server.base_url, max_retries=0)
+            agents = [client.agents.create(model="anthropic/claude-haiku-4-5").id for _ in range(4)]
+            batch = client.batches.create(
+                requests=[{"agent_id": a, "input": "hi"} for a in agents], extra_body=LANE
+            )
+            done = _finished(client, batch.id)
+            assert [i["status"] for i in _items(client, batch.id)] == ["succeeded"] * 4
+
+        assert done.status == "completed"
+        assert limited.app.state.anthropic_batches.refused >= 1
+        assert sum(len(b.requests) for b in limited.app.state.anthropic_batches.newest_first()) == 4
+        assert _direct_calls(limited) == 0
