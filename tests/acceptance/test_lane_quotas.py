@@ -131,11 +131,12 @@ def test_another_processs_open_provider_batch_counts_against_the_quota(
     assert len(ours) == 1 and ours[0].created_at >= released_at  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("model", ["anthropic/claude-haiku-4-5", MODEL])
 def test_a_providers_quota_refusal_of_a_batch_makes_it_wait_then_go(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch, model: str
 ) -> None:
-    # Anthropic's queue holds 2 requests at once: the second provider batch is refused (429) until the
-    # first has ended.
+    # The provider's queue holds 2 requests at once: the second provider batch is refused (Anthropic: a
+    # 429 at create; OpenAI: the batch fails with token_limit_exceeded) until the first has ended.
     with EmulatorThread(EmulatorConfig(batch_delay_s=0.5, batch_queue_limit=2)) as limited:
         point_sdks_at(monkeypatch, limited)
         settings = live_settings(
@@ -147,14 +148,29 @@ def test_a_providers_quota_refusal_of_a_batch_makes_it_wait_then_go(
         )
         with ServerThread(settings) as server:
             client = Letta(base_url=server.base_url, max_retries=0)
-            agents = [client.agents.create(model="anthropic/claude-haiku-4-5").id for _ in range(4)]
-            batch = client.batches.create(
-                requests=[{"agent_id": a, "input": "hi"} for a in agents], extra_body=LANE
+            agents = [client.agents.create(model=model).id for _ in range(4)]
+            first = client.batches.create(
+                requests=[{"agent_id": a, "input": "hi"} for a in agents[:2]], extra_body=LANE
             )
-            done = _finished(client, batch.id)
-            assert [i["status"] for i in _items(client, batch.id)] == ["succeeded"] * 4
+            state = limited.app.state
+            wait_for(
+                lambda: state.openai_batches.newest_first() or state.anthropic_batches.newest_first(),
+                what="the first provider batch",
+            )
+            batch = client.batches.create(  # a second provider batch, while the queue is full
+                requests=[{"agent_id": a, "input": "hi"} for a in agents[2:]], extra_body=LANE
+            )
+            done = _finished(client, batch.id, timeout=60)
+            assert [i["status"] for i in _items(client, batch.id)] == ["succeeded"] * 2
+            assert _finished(client, first.id).status == "completed"
 
         assert done.status == "completed"
-        assert limited.app.state.anthropic_batches.refused >= 1
-        assert sum(len(b.requests) for b in limited.app.state.anthropic_batches.newest_first()) == 4
+        state = limited.app.state
+        assert state.anthropic_batches.refused + state.openai_batches.refused >= 1
+        answered = [b for b in state.openai_batches.newest_first() if b.status == "completed"]
+        assert (
+            sum(len(b.lines) for b in answered)
+            + sum(len(b.requests) for b in state.anthropic_batches.newest_first())
+            == 4
+        )  # each request answered once
         assert _direct_calls(limited) == 0

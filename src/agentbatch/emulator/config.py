@@ -15,8 +15,9 @@ class EmulatorConfig:
     batch_delay_s:   how long a provider batch stays in progress before it ends.
     retry_after_ms:  the delay a 429/503/529 asks for, sent as ``retry-after-ms`` (both SDKs
                      prefer it) and rounded up to whole seconds (at least 1) as ``retry-after``.
-    batch_queue_limit: the most requests Anthropic message batches may hold while unfinished; a batch
-                     create that would pass it is refused with a 429 ``rate_limit_error`` (None: no limit).
+    batch_queue_limit: the most requests the unfinished batches of each batch API may hold; past it, an
+                     Anthropic create is refused with a 429 ``rate_limit_error`` and an OpenAI batch
+                     fails with ``token_limit_exceeded``, as the real APIs do (None: no limit).
     """
 
     latency_ms: float = 0

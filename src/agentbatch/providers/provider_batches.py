@@ -50,7 +50,10 @@ class LineResult:
 class BatchStatus:
     ended: bool
     failed: str | None = None
-    """Why the whole batch failed (e.g. its input was refused); its lines are then retryable."""
+    """Why the whole batch failed (e.g. its input was refused)."""
+    over_quota: bool = False
+    """It failed because the provider's queue quota was full (OpenAI ``token_limit_exceeded``): its
+    requests wait and go again, however often."""
 
 
 class BatchApi(Protocol):

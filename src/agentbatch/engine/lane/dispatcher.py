@@ -20,7 +20,7 @@ import orjson
 
 from agentbatch.domain.turns import ClaimedItem
 from agentbatch.engine.lane.gathering import UNBOUNDED, Gatherer, QueuedStep, Room
-from agentbatch.engine.lane.submission import Submitter
+from agentbatch.engine.lane.submission import QUOTA_REFUSAL, Submitter
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import ProviderRejected, ProviderUnavailable
@@ -102,6 +102,8 @@ class LaneDispatcher:
             return 1
         if latest.state == LineKind.ERRORED and not latest.retryable:
             raise ProviderRejected(latest.error or "the provider refused the request")
+        if latest.state == lane_store.LOST and (latest.error or "").startswith(QUOTA_REFUSAL):
+            return latest.attempt + 1  # the provider had no room: it goes again, however often
         if latest.attempt >= self._settings.max_attempts:
             reason = "expired" if latest.state == LineKind.EXPIRED else (latest.error or latest.state)
             raise ProviderUnavailable(
@@ -141,6 +143,8 @@ class LaneDispatcher:
         quota = self._quotas.get(str(handle))
 
         async def room() -> Room:
+            if self._submitter.quota_paused(handle.provider, handle.model):
+                return Room(requests=0, idle=False)  # the provider just refused a batch for quota
             if quota is None or (quota.max_open_requests is None and quota.max_open_tokens is None):
                 return UNBOUNDED
             async with self._db.read() as conn:

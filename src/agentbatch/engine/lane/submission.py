@@ -29,6 +29,8 @@ from agentbatch.store.database import Connection, Database
 
 log = logging.getLogger(__name__)
 _SUBMIT_TRIES = 4
+QUOTA_REFUSAL = "the provider refused the batch for quota: "
+"""How a request lost to a provider's quota refusal is marked: it goes again, not counted as a failure."""
 
 
 class Submitter:
@@ -59,6 +61,7 @@ class Submitter:
         self.submitted = 0
         self.picked_up = 0
         self.pickup_latency_s: list[float] = []
+        self._quota_paused: dict[tuple[str, str], tuple[float, int]] = {}  # until (monotonic), refusals
         self.turnaround_s: dict[str, float] = {}
         """Per provider: a moving average of observed provider batch turnarounds (submit to pick-up)."""
 
@@ -79,6 +82,17 @@ class Submitter:
 
     def limits(self, provider: str) -> tuple[int, int]:
         return self.api(provider).limits
+
+    def quota_paused(self, provider: str, model: str) -> bool:
+        """Whether the provider recently refused a batch of this model for quota (wait before the next)."""
+        until, _refusals = self._quota_paused.get((provider, model), (0.0, 0))
+        return time.monotonic() < until
+
+    def _pause_for_quota(self, provider: str, model: str) -> None:
+        _until, refusals = self._quota_paused.get((provider, model), (0.0, 0))
+        # Doubling from a quarter second, up to a few polls: a refused create costs the provider little.
+        wait = min(max(4 * self._poll_max, 1.0), 0.25 * 2**refusals)
+        self._quota_paused[(provider, model)] = (time.monotonic() + wait, refusals + 1)
 
     async def submit(
         self, provider: str, model: str, steps: list[QueuedStep], quota: ModelQuota | None = None
@@ -247,13 +261,20 @@ class Submitter:
             async for line in api.results(row.provider_batch_id):
                 outcomes.append(_outcome(line))
         async with self._db.write() as conn:
-            if status.failed is not None:
+            if status.failed is not None and status.over_quota:
+                refusal = QUOTA_REFUSAL + status.failed
+                await lane_store.end_unsent(conn, row.id, refusal, datetime.now(UTC), retryable=True)
+            elif status.failed is not None:
                 await lane_store.end_unsent(conn, row.id, status.failed, datetime.now(UTC), retryable=False)
             else:
                 await lane_store.store_outcomes(conn, row.id, outcomes, datetime.now(UTC))
             requests = await lane_store.requests_of(conn, row.id)
         self._next_poll.pop(row.id, None)
-        self._observe(row)
+        if status.over_quota:
+            self._pause_for_quota(row.provider, row.model)
+        else:
+            self._quota_paused.pop((row.provider, row.model), None)
+            self._observe(row)
         self.picked_up += 1
         self.pickup_latency_s.append(time.monotonic() - noticed)
         self._settled([(r.item_id, r.step_no) for r in requests])
