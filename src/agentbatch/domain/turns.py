@@ -23,6 +23,10 @@ class StepRecord:
     ttft_ns: int
     duration_ns: int
     lane: Lane = Lane.DIRECT
+    cached_tokens: int = 0
+    """Of ``prompt_tokens``, those read from the provider's prompt cache (priced at ``cached_input``)."""
+    cache_write_tokens: int = 0
+    """Of ``prompt_tokens``, those written to the prompt cache (priced at ``cache_write_input``)."""
 
 
 @dataclass(slots=True)

@@ -8,12 +8,20 @@ from typing import Any
 
 from agentbatch.domain.batch_outcome import BatchEnd
 from agentbatch.domain.batches import Batch
-from agentbatch.domain.errors import IdempotencyKeyReused, InvalidRequest, NotFound, StateConflict
+from agentbatch.domain.errors import (
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+    StateConflict,
+    Unprocessable,
+)
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.lanes import Dispatch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
+from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.providers.provider_batches import lane_refusal
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
 from agentbatch.store import idempotency as idempotency_store
@@ -65,8 +73,10 @@ class BatchCommands:
         *,
         key_retention: timedelta = timedelta(hours=24),
         default_dispatch: str = "direct",
+        catalog: ProviderCatalog | None = None,
     ) -> None:
         self._db = db
+        self._catalog = catalog or ProviderCatalog()
         self._signals = signals
         self._key_retention = key_retention
         self._default_dispatch = Dispatch(default_dispatch)
@@ -113,6 +123,8 @@ class BatchCommands:
                 conn, owner_id, (request.agent_id for request in requests)
             )
             _reject_unknown_agents(requests, models)
+            if batch.dispatch == Dispatch.PROVIDER_BATCH.value:
+                _reject_agents_without_a_batch_api(requests, models, self._catalog)
             items = [
                 {
                     "id": new_id(IdPrefix.BATCH_ITEM),
@@ -190,6 +202,30 @@ class BatchCommands:
 def _the_one_agent(requests: list[TurnSubmission]) -> str | None:
     addressed = {request.agent_id for request in requests}
     return addressed.pop() if len(addressed) == 1 else None
+
+
+def _reject_agents_without_a_batch_api(
+    requests: list[TurnSubmission], models: dict[str, str], catalog: ProviderCatalog
+) -> None:
+    """``dispatch: provider_batch`` never calls a provider directly, so every agent's provider must have
+    a batch API: else a 422 naming the agents and why, before anything is written."""
+    refused: dict[str, list[str]] = {}  # the reason -> the agents it refuses
+    for agent_id in dict.fromkeys(request.agent_id for request in requests):
+        provider = models[agent_id].partition("/")[0]
+        reason = lane_refusal(catalog, provider)
+        if reason is not None:
+            refused.setdefault(reason, []).append(agent_id)
+    if not refused:
+        return
+    shown = "; ".join(
+        f"{reason}: agent(s) {', '.join(agents[:_MAX_LISTED_MISSING])}"
+        + (f" and {len(agents) - _MAX_LISTED_MISSING} more" if len(agents) > _MAX_LISTED_MISSING else "")
+        for reason, agents in refused.items()
+    )
+    raise Unprocessable(
+        f"dispatch 'provider_batch' sends every step through a provider's batch API, but {shown}; "
+        "use dispatch 'auto' (which calls such providers directly) or 'direct'. The batch was not created"
+    )
 
 
 def _reject_unknown_agents(requests: list[TurnSubmission], known: dict[str, str]) -> None:

@@ -45,7 +45,14 @@ def commit_written(item: ClaimedItem, commit: Commit, prices: PriceTable | None 
         lane = str(step.lane)
         metrics.count_step(step.model, lane, step.finish, step.prompt_tokens, step.completion_tokens)
         cost = (
-            prices.step_cost(step.model, step.lane, step.prompt_tokens, step.completion_tokens)
+            prices.step_cost(
+                step.model,
+                step.lane,
+                step.prompt_tokens,
+                step.completion_tokens,
+                step.cached_tokens,
+                step.cache_write_tokens,
+            )
             if prices
             else None
         )

@@ -16,12 +16,14 @@ from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.group_commit import GroupCommitter
 from agentbatch.engine.lane.assembly import build_lane
 from agentbatch.engine.leases import LeaseKeeper
+from agentbatch.engine.rate_limits import DirectRateLimits
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_commands import TurnCommands
 from agentbatch.engine.turn_execution import TurnExecutor
 from agentbatch.engine.worker import Worker
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.process_pool import ProviderProcessPool
+from agentbatch.providers.quotas import load_quotas
 from agentbatch.providers.registry import ProviderRegistry
 from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
 from agentbatch.runtime.turn import TurnRunner
@@ -46,6 +48,7 @@ class EngineHost:
             retry_budget_s=settings.llm_retry_budget_s,
             backoff_base_s=settings.llm_backoff_base_s,
             backoff_max_s=settings.llm_backoff_max_s,
+            rate_limits=DirectRateLimits(load_quotas(settings.providers_file)),
         )
         sandbox = ToolSandbox(
             SandboxLimits(timeout_s=settings.tool_timeout_s, memory_mb=settings.tool_memory_mb),
@@ -77,6 +80,7 @@ class EngineHost:
             self.signals,
             key_retention=timedelta(seconds=settings.idempotency_key_retention_s),
             default_dispatch=settings.dispatch,
+            catalog=self.catalog,
         )
         self.turns = TurnCommands(
             db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s
@@ -131,6 +135,7 @@ class EngineHost:
             "commits": self.committer.commits,
             "provider_retries": self.gateway.retries,
             "provider_pauses": self.gateway.pauses,
+            "rate_limit_waits": self.gateway.rate_limits.waits,
             "turns_failed": self.executor.failed_turns,
             "provider_batches_submitted": self.lane.submitter.submitted,
         }

@@ -134,6 +134,8 @@ class TurnCommands:
             steps=item.step_count,
             prompt_tokens=item.prompt_tokens,
             completion_tokens=item.completion_tokens,
+            cached_tokens=item.cached_tokens,
+            cache_write_tokens=item.cache_write_tokens,
         )
 
     async def _error_of(self, item_id: str) -> str | None:

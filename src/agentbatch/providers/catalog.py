@@ -15,6 +15,7 @@ The same file may set or override model prices (USD per million tokens; see ``do
     input = 0.05
     output = 0.10
     cached_input = 0.05               # optional: default the input price
+    cache_write_input = 0.05          # optional: default the input price
     batch_discount = 0.5              # optional: share off in the provider-batch lane
 """
 
@@ -110,19 +111,21 @@ class ProviderCatalog:
 
 def _model_price(handle: str, entry: dict[str, Any]) -> ModelPrice:
     """One ``[prices."provider/model"]`` table; numbers become Decimals through their text (no float)."""
-    unknown = set(entry) - {"input", "output", "cached_input", "batch_discount"}
+    unknown = set(entry) - {"input", "output", "cached_input", "cache_write_input", "batch_discount"}
     if unknown or "input" not in entry or "output" not in entry:
         raise ValueError(
             f"[prices.{handle!r}] needs `input` and `output` (USD per million tokens), "
-            f"optionally `cached_input` and `batch_discount`; got {sorted(entry)}"
+            f"optionally `cached_input`, `cache_write_input` and `batch_discount`; got {sorted(entry)}"
         )
     try:
         cached = entry.get("cached_input")
+        written = entry.get("cache_write_input")
         return ModelPrice(
             input=Decimal(str(entry["input"])),
             output=Decimal(str(entry["output"])),
             cached_input=None if cached is None else Decimal(str(cached)),
             batch_discount=Decimal(str(entry.get("batch_discount", DEFAULT_BATCH_DISCOUNT))),
+            cache_write_input=None if written is None else Decimal(str(written)),
         )
     except InvalidOperation as error:
         raise ValueError(f"[prices.{handle!r}]: prices must be numbers") from error

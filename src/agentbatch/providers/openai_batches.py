@@ -22,6 +22,8 @@ from agentbatch.providers.provider_batches import (
 CHAT_ENDPOINT: Final = "/v1/chat/completions"
 SUBMISSION_KEY = "agentbatch_submission"
 _ENDED = frozenset({"completed", "expired", "cancelled", "failed"})
+_QUOTA_CODE = "token_limit_exceeded"
+"""A batch failed because the organisation's enqueued-token limit for the model was reached."""
 _SDK_ERRORS = SdkExceptions(
     rate_limited=openai.RateLimitError,
     status=openai.APIStatusError,
@@ -66,8 +68,13 @@ class OpenAIBatches:
         with mapped_errors(_SDK_ERRORS):
             batch = await self.sdk.batches.retrieve(provider_batch_id)
         if batch.status == "failed":
-            problems = [error.message or "" for error in (batch.errors.data if batch.errors else None) or []]
-            return BatchStatus(ended=True, failed="; ".join(problems) or "the provider batch failed")
+            errors = (batch.errors.data if batch.errors else None) or []
+            problems = [error.message or "" for error in errors]
+            return BatchStatus(
+                ended=True,
+                failed="; ".join(problems) or "the provider batch failed",
+                over_quota=any(error.code == _QUOTA_CODE for error in errors),
+            )
         return BatchStatus(ended=batch.status in _ENDED)
 
     async def results(self, provider_batch_id: str) -> AsyncIterator[LineResult]:

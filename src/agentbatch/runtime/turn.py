@@ -57,6 +57,8 @@ class TurnResult:
     completion_tokens: int = 0
     ttft_ns: int | None = None
     error: str | None = None
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 class TurnRunner:
@@ -148,6 +150,8 @@ class TurnRunner:
                 completion_tokens=response.completion_tokens,
                 ttft_ns=ttft,
                 duration_ns=0,
+                cached_tokens=response.cached_tokens,
+                cache_write_tokens=response.cache_write_tokens,
             )
             assistant = _assistant_message(agent.id, response, step.step_id, str(turn.handle), tags)
             messages = [*pending, assistant]
@@ -300,5 +304,7 @@ def _account(result: TurnResult, step: StepRecord, messages: list[Message]) -> N
     result.steps += 1
     result.prompt_tokens += step.prompt_tokens
     result.completion_tokens += step.completion_tokens
+    result.cached_tokens += step.cached_tokens
+    result.cache_write_tokens += step.cache_write_tokens
     if result.ttft_ns is None:
         result.ttft_ns = step.ttft_ns

@@ -102,13 +102,21 @@ async def with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list
             func.sum(batch_items.c.prompt_tokens),
             func.sum(batch_items.c.completion_tokens),
             func.sum(batch_items.c.step_count),
+            func.sum(batch_items.c.cached_tokens),
+            func.sum(batch_items.c.cache_write_tokens),
             *_COST_SUMS,
         )
         .where(batch_items.c.batch_id.in_(by_id), batch_items.c.step_count > 0)
         .group_by(batch_items.c.batch_id)
     )
-    for batch_id, prompt, completion, step_count, *cost in usage:
-        by_id[batch_id].usage = Usage(int(prompt or 0), int(completion or 0), int(step_count or 0))
+    for batch_id, prompt, completion, step_count, cached, cache_write, *cost in usage:
+        by_id[batch_id].usage = Usage(
+            int(prompt or 0),
+            int(completion or 0),
+            int(step_count or 0),
+            int(cached or 0),
+            int(cache_write or 0),
+        )
         by_id[batch_id].cost = CostTotals(*(int(value or 0) for value in cost))
     return result
 
@@ -168,6 +176,8 @@ def item_from_row(row: Row[Any]) -> BatchItem:
         stop_reason=row.stop_reason,
         prompt_tokens=row.prompt_tokens,
         completion_tokens=row.completion_tokens,
+        cached_tokens=row.cached_tokens,
+        cache_write_tokens=row.cache_write_tokens,
         ttft_ns=row.ttft_ns,
         duration_ns=row.duration_ns,
         error=row.error,

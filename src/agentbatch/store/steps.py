@@ -39,6 +39,8 @@ class _Progress:
     steps: int = 0
     prompt: int = 0
     completion: int = 0
+    cached: int = 0
+    cache_write: int = 0
     ttft: int | None = None
     cost: int = 0
     direct_cost: int = 0
@@ -78,7 +80,12 @@ async def apply_commits(
 
     costs = {
         commit.step.step_id: prices.step_cost(
-            commit.step.model, commit.step.lane, commit.step.prompt_tokens, commit.step.completion_tokens
+            commit.step.model,
+            commit.step.lane,
+            commit.step.prompt_tokens,
+            commit.step.completion_tokens,
+            commit.step.cached_tokens,
+            commit.step.cache_write_tokens,
         )
         for _, commit in chosen
         if commit.step
@@ -151,6 +158,8 @@ def _step_values(item: ClaimedItem, commit: Commit, costs: dict[str, StepCost | 
         "finish": step.finish,
         "prompt_tokens": step.prompt_tokens,
         "completion_tokens": step.completion_tokens,
+        "cached_tokens": step.cached_tokens,
+        "cache_write_tokens": step.cache_write_tokens,
         "ttft_ns": step.ttft_ns,
         "duration_ns": step.duration_ns,
         "created_at": commit.messages[-1].created_at if commit.messages else item.started_at,
@@ -174,6 +183,8 @@ async def _write_progress(
             entry.steps = commit.step.step_no
             entry.prompt += commit.step.prompt_tokens
             entry.completion += commit.step.completion_tokens
+            entry.cached += commit.step.cached_tokens
+            entry.cache_write += commit.step.cache_write_tokens
             entry.ttft = entry.ttft if entry.ttft is not None else commit.step.ttft_ns
             entry.add_cost(commit.step.lane, costs[commit.step.step_id])
         if commit.stop is not None:
@@ -189,6 +200,8 @@ async def _write_progress(
                 step_count=bindparam("b_steps"),
                 prompt_tokens=batch_items.c.prompt_tokens + bindparam("b_prompt"),
                 completion_tokens=batch_items.c.completion_tokens + bindparam("b_completion"),
+                cached_tokens=batch_items.c.cached_tokens + bindparam("b_cached"),
+                cache_write_tokens=batch_items.c.cache_write_tokens + bindparam("b_cache_write"),
                 ttft_ns=func.coalesce(batch_items.c.ttft_ns, bindparam("b_ttft")),
                 cost_nanos=batch_items.c.cost_nanos + bindparam("b_cost"),
                 direct_cost_nanos=batch_items.c.direct_cost_nanos + bindparam("b_direct_cost"),
@@ -230,6 +243,8 @@ def _progress_params(entry: _Progress) -> dict[str, Any]:
         "b_steps": entry.steps,
         "b_prompt": entry.prompt,
         "b_completion": entry.completion,
+        "b_cached": entry.cached,
+        "b_cache_write": entry.cache_write,
         "b_ttft": entry.ttft,
         "b_cost": entry.cost,
         "b_direct_cost": entry.direct_cost,

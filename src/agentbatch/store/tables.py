@@ -184,6 +184,10 @@ batch_items = Table(
     Column("step_count", Integer, nullable=False, server_default="0"),
     Column("prompt_tokens", Integer, nullable=False, server_default="0"),
     Column("completion_tokens", Integer, nullable=False, server_default="0"),
+    Column(
+        "cached_tokens", Integer, nullable=False, server_default="0", doc="Prompt tokens read from cache."
+    ),
+    Column("cache_write_tokens", Integer, nullable=False, server_default="0", doc="Written to cache."),
     Column("ttft_ns", BigInteger),
     Column("duration_ns", BigInteger),
     Column("error", Text),
@@ -241,6 +245,10 @@ steps = Table(
     Column("finish", String(32)),
     Column("prompt_tokens", Integer, nullable=False),
     Column("completion_tokens", Integer, nullable=False),
+    Column(
+        "cached_tokens", Integer, nullable=False, server_default="0", doc="Prompt tokens read from cache."
+    ),
+    Column("cache_write_tokens", Integer, nullable=False, server_default="0", doc="Written to cache."),
     Column("ttft_ns", BigInteger),
     Column("duration_ns", BigInteger),
     Column("created_at", UtcDateTime, nullable=False),
@@ -342,6 +350,13 @@ provider_batches = Table(
     Column("status", String(16), nullable=False, doc="submitting | open | cancelling | ended"),
     Column("worker_id", ID, nullable=False, doc="The worker that polls it."),
     Column("request_count", Integer, nullable=False),
+    Column(
+        "estimated_tokens",
+        BigInteger,
+        nullable=False,
+        server_default="0",
+        doc="Its requests' estimated input tokens (quotas).",
+    ),
     Column("created_at", UtcDateTime, nullable=False),
     Column("submitted_at", UtcDateTime),
     Column("ended_at", UtcDateTime),

@@ -111,5 +111,7 @@ async def send_message(
             "completion_tokens": outcome.completion_tokens,
             "total_tokens": outcome.prompt_tokens + outcome.completion_tokens,
             "step_count": outcome.steps,
+            "cached_input_tokens": outcome.cached_tokens,
+            "cache_write_tokens": outcome.cache_write_tokens,
         },
     }

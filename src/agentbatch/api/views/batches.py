@@ -50,6 +50,8 @@ def batch_view(batch: Batch) -> dict[str, Any]:
             "completion_tokens": batch.usage.completion_tokens,
             "total_tokens": batch.usage.total_tokens,
             "step_count": batch.usage.step_count,
+            "cached_input_tokens": batch.usage.cached_tokens,
+            "cache_write_tokens": batch.usage.cache_write_tokens,
         },
         "cost": cost_view(batch.cost),
     }
@@ -69,6 +71,8 @@ def item_view(item: BatchItem) -> dict[str, Any]:
             "prompt_tokens": item.prompt_tokens,
             "completion_tokens": item.completion_tokens,
             "total_tokens": item.prompt_tokens + item.completion_tokens,
+            "cached_input_tokens": item.cached_tokens,
+            "cache_write_tokens": item.cache_write_tokens,
         },
         "ttft_ns": item.ttft_ns,
         "duration_ns": item.duration_ns,

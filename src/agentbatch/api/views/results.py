@@ -24,6 +24,8 @@ def result_line(found: FinishedRequest) -> dict[str, Any]:
             "completion_tokens": item.completion_tokens,
             "total_tokens": item.prompt_tokens + item.completion_tokens,
             "step_count": item.step_count,
+            "cached_input_tokens": item.cached_tokens,
+            "cache_write_tokens": item.cache_write_tokens,
         },
         "cost": cost_view(item.cost),
         "lane": item_lane(item.step_count, item.cost),
