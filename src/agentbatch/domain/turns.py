@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from agentbatch.domain.agents import Block
 from agentbatch.domain.lanes import Lane
 from agentbatch.domain.messages import Message
 from agentbatch.domain.states import StopReason
+from agentbatch.domain.turn_requests import TurnRequest
 
 
 @dataclass(slots=True)
@@ -48,7 +48,7 @@ class ClaimedItem:
     agent_id: str
     owner_id: str
     model: str
-    request: dict[str, Any]
+    request: TurnRequest
     step_count: int
     lease_owner: str
     started_at: datetime

@@ -94,14 +94,9 @@ async def send_message(
 ) -> dict[str, Any]:
     if body.streaming:
         raise InvalidRequest("streaming responses are not supported by this server; send streaming=false")
-    outcome = await svc.turns.send(owner, agent_id, body.normalised())
-    include = frozenset(body.include_return_message_types) if body.include_return_message_types else None
-    options = RenderOptions(
-        body.use_assistant_message,
-        body.assistant_message_tool_name,
-        body.assistant_message_tool_kwarg,
-        include,
-    )
+    request = body.to_request()
+    outcome = await svc.turns.send(owner, agent_id, request)
+    options = RenderOptions.of(request)
     return {
         "messages": letta_messages(outcome.messages, options),
         "stop_reason": {"message_type": "stop_reason", "stop_reason": outcome.stop.value},
