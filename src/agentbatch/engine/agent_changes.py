@@ -14,7 +14,7 @@ from typing import Any
 from agentbatch.domain.agents import Agent, Block
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.engine.signals import EngineSignals
-from agentbatch.runtime.tool_rules import parse_rules
+from agentbatch.runtime.tools.tool_rules import parse_rules
 from agentbatch.store import agent_runs
 from agentbatch.store import agents as agent_store
 from agentbatch.store import blocks as block_store

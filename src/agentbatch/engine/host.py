@@ -23,8 +23,8 @@ from agentbatch.engine.worker import Worker
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.process_pool import ProviderProcessPool
 from agentbatch.providers.registry import ProviderRegistry
-from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
-from agentbatch.runtime.turn import TurnRunner
+from agentbatch.runtime.tools.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
+from agentbatch.runtime.turn_loop import TurnRunner
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 

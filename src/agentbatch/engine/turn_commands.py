@@ -16,7 +16,7 @@ from agentbatch.domain.turns import ClaimedItem
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_execution import TurnExecutor
-from agentbatch.runtime.turn import TurnResult
+from agentbatch.runtime.turn_loop import TurnResult
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
 from agentbatch.store import messages as message_store

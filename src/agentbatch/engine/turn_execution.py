@@ -17,9 +17,9 @@ from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.engine.group_commit import GroupCommitter, GroupSink
 from agentbatch.engine.lane.routing import LaneRouter
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.runtime.approvals import TurnRejected
 from agentbatch.runtime.ports import StepSink, TurnAborted
-from agentbatch.runtime.turn import TurnInput, TurnResult, TurnRunner
+from agentbatch.runtime.tools.approvals import TurnRejected
+from agentbatch.runtime.turn_loop import TurnInput, TurnResult, TurnRunner
 from agentbatch.store import agents as agent_store
 from agentbatch.store import messages as message_store
 from agentbatch.store.database import Database

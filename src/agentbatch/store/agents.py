@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.agents import Agent, AgentType, Block
 from agentbatch.domain.paging import PageRequest
-from agentbatch.store.pagination import fetch_page
+from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import agent_tags, agent_tools, agents, blocks
 from agentbatch.store.tables import tools as tools_table
 from agentbatch.store.tools import tool_from_row

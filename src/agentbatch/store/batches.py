@@ -20,7 +20,7 @@ from agentbatch.domain.states import (
 )
 from agentbatch.store import queue
 from agentbatch.store.new_items import NewItem
-from agentbatch.store.pagination import fetch_page
+from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import batch_items, batches
 
 _INSERT_CHUNK = 5_000

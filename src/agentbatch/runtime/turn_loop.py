@@ -26,15 +26,15 @@ from agentbatch.domain.turns import Commit, StepRecord
 from agentbatch.providers.base import ModelRequest, ModelResponse, ToolSpec
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import InvalidResponse, ProviderError
-from agentbatch.runtime.approvals import resolve_reply
 from agentbatch.runtime.context_window import SystemPromptOverflow, fit, output_reserve, window_note
 from agentbatch.runtime.input_messages import input_messages
-from agentbatch.runtime.memory_tools import Memory
 from agentbatch.runtime.ports import ModelGateway, StepSink
 from agentbatch.runtime.prompt import render_system
-from agentbatch.runtime.sandbox import ToolSandbox
-from agentbatch.runtime.tool_calls import Effect, ToolExecutor, ToolOutcome
-from agentbatch.runtime.tool_rules import ToolRuleSolver, parse_rules
+from agentbatch.runtime.tools.approvals import resolve_reply
+from agentbatch.runtime.tools.memory_tools import Memory
+from agentbatch.runtime.tools.sandbox import ToolSandbox
+from agentbatch.runtime.tools.tool_calls import Effect, ToolExecutor, ToolOutcome
+from agentbatch.runtime.tools.tool_rules import ToolRuleSolver, parse_rules
 
 
 @dataclass(slots=True)
