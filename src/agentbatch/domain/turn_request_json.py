@@ -43,8 +43,9 @@ _ROLES: frozenset[str] = frozenset({"user", "system", "assistant"})
 
 
 def request_to_json(request: TurnRequest) -> dict[str, Any]:
-    """The stored form: options that differ from their defaults, unknown options, tools, messages."""
-    body: dict[str, Any] = dict(request.extra)
+    """The stored form: options that differ from their defaults, unknown options, tools, messages.
+    Written out field by field: a 100,000-request batch runs this 100,000 times at insert."""
+    body: dict[str, Any] = dict(request.extra) if request.extra else {}
     if request.max_steps is not None:
         body["max_steps"] = request.max_steps
     if not request.use_assistant_message:
@@ -64,13 +65,19 @@ def request_to_json(request: TurnRequest) -> dict[str, Any]:
 
 
 def request_from_json(stored: Mapping[str, Any]) -> TurnRequest:
-    """The request a stored body describes; absent and null options take their defaults."""
+    """The request a stored body describes; absent and null options take their defaults. Read at every
+    claim, so the common row (messages and a few options) takes the short way."""
     messages = stored.get("messages")
     if messages is None and stored.get("input") is not None:
         messages = [{"type": "message", "role": "user", "content": stored["input"]}]
     include = stored.get("include_return_message_types")
+    thinking = stored.get("enable_thinking")
+    tools = stored.get("client_tools")
+    extra = (
+        {name: value for name, value in stored.items() if name not in _TOP_LEVEL} if len(stored) > 1 else {}
+    )
     return TurnRequest(
-        messages=tuple(_message(entry) for entry in messages or ()),
+        messages=tuple([_message(entry) for entry in messages]) if messages else (),
         max_steps=int(stored["max_steps"]) if stored.get("max_steps") else None,
         use_assistant_message=_flag(stored.get("use_assistant_message"), True),
         assistant_message_tool_name=str(
@@ -79,10 +86,10 @@ def request_from_json(stored: Mapping[str, Any]) -> TurnRequest:
         assistant_message_tool_kwarg=str(
             stored.get("assistant_message_tool_kwarg") or DEFAULT_ASSISTANT_TOOL_KWARG
         ),
-        include_return_message_types=None if include is None else tuple(str(kind) for kind in include),
-        enable_thinking=None if stored.get("enable_thinking") is None else str(stored["enable_thinking"]),
-        client_tools=tuple(_tool(entry) for entry in stored.get("client_tools") or ()),
-        extra={name: value for name, value in stored.items() if name not in _TOP_LEVEL},
+        include_return_message_types=None if include is None else tuple([str(kind) for kind in include]),
+        enable_thinking=None if thinking is None else str(thinking),
+        client_tools=tuple([_tool(entry) for entry in tools]) if tools else (),
+        extra=extra,
     )
 
 
@@ -130,9 +137,10 @@ def _message(entry: Mapping[str, Any]) -> RequestMessage:
             group_id=_optional_str(entry, "group_id"),
             extra={name: value for name, value in entry.items() if name not in _APPROVAL_FIELDS},
         )
-    role = str(entry.get("role") or "user")
+    role = entry.get("role") or "user"
     if role not in _ROLES:
         raise ValueError(f"a stored request message has the unknown role {role!r}")
+    extra = {name: value for name, value in entry.items() if name not in _MESSAGE_FIELDS}
     return InputMessage(
         role=cast(InputRole, role),
         content=_parts(entry.get("content")),
@@ -140,7 +148,7 @@ def _message(entry: Mapping[str, Any]) -> RequestMessage:
         otid=_optional_str(entry, "otid"),
         sender_id=_optional_str(entry, "sender_id"),
         group_id=_optional_str(entry, "group_id"),
-        extra={name: value for name, value in entry.items() if name not in _MESSAGE_FIELDS},
+        extra=extra,
     )
 
 
@@ -149,7 +157,7 @@ def _parts(content: object) -> tuple[ContentPart, ...]:
         return ()
     if isinstance(content, str):
         return (text_part(content),)
-    return tuple(dict(part) for part in cast(list[Mapping[str, Any]], content))
+    return tuple([dict(part) for part in cast(list[Mapping[str, Any]], content)])
 
 
 def _decision(entry: Mapping[str, Any]) -> Decision:
@@ -195,9 +203,21 @@ def _message_json(message: RequestMessage) -> dict[str, Any]:
         if message.approvals is not None:
             found["approvals"] = [decision_json(decision) for decision in message.approvals]
         return found
-    body: dict[str, Any] = {**message.extra, "type": "message", "role": message.role}
-    for name in ("name", "otid", "sender_id", "group_id"):
-        if (value := getattr(message, name)) is not None:
-            body[name] = value
+    body: dict[str, Any] = (
+        {**message.extra, "type": "message", "role": message.role}
+        if message.extra
+        else {
+            "type": "message",
+            "role": message.role,
+        }
+    )
+    if message.name is not None:
+        body["name"] = message.name
+    if message.otid is not None:
+        body["otid"] = message.otid
+    if message.sender_id is not None:
+        body["sender_id"] = message.sender_id
+    if message.group_id is not None:
+        body["group_id"] = message.group_id
     body["content"] = list(message.content)
     return body

@@ -142,7 +142,7 @@ class TurnIn(BaseModel):
             )
         else:
             assert self.messages is not None
-            messages = tuple(_request_message(message) for message in self.messages)
+            messages = tuple([_request_message(message) for message in self.messages])
         include = self.include_return_message_types
         return TurnRequest(
             messages=messages,
@@ -152,18 +152,17 @@ class TurnIn(BaseModel):
             assistant_message_tool_kwarg=self.assistant_message_tool_kwarg,
             include_return_message_types=None if include is None else tuple(include),
             enable_thinking=self.enable_thinking,
-            client_tools=tuple(
-                domain.ClientTool(tool.name, tool.description, tool.parameters)
-                for tool in self.client_tools or ()
-            ),
-            extra=dict(self.__pydantic_extra__ or {}),
+            client_tools=()
+            if not self.client_tools
+            else tuple([domain.ClientTool(t.name, t.description, t.parameters) for t in self.client_tools]),
+            extra=self.__pydantic_extra__ or {},
         )
 
 
 def _parts(content: str | list[TextPart | ImagePart]) -> tuple[dict[str, Any], ...]:
     if isinstance(content, str):
         return (text_part(content),)
-    return tuple(part.model_dump(mode="json", exclude_none=True) for part in content)
+    return tuple([part.model_dump(mode="json", exclude_none=True) for part in content])
 
 
 def _request_message(message: MessageIn | ApprovalIn) -> domain.RequestMessage:
@@ -176,7 +175,7 @@ def _request_message(message: MessageIn | ApprovalIn) -> domain.RequestMessage:
             if message.approvals is None
             else tuple(_decision(decision) for decision in message.approvals),
             group_id=message.group_id,
-            extra=dict(message.__pydantic_extra__ or {}),
+            extra=message.__pydantic_extra__ or {},
         )
     return domain.InputMessage(
         role=message.role,
