@@ -13,8 +13,8 @@ from sqlalchemy import select, text, update
 from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.domain.turn_requests import TurnRequest
-from agentbatch.domain.turns import ClaimedItem, Commit
 from agentbatch.server import prepare_database
 from agentbatch.store import queue
 from agentbatch.store.agents import insert_agent

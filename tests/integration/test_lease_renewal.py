@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.states import ItemStatus
+from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_requests import TurnRequest
-from agentbatch.domain.turns import ClaimedItem
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.server import prepare_database
 from agentbatch.store import queue

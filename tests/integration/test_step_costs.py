@@ -15,8 +15,8 @@ from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.lanes import Lane
 from agentbatch.domain.pricing import PriceTable
 from agentbatch.domain.states import BatchStatus, StopReason
+from agentbatch.domain.turn_records import ClaimedItem, Commit, StepRecord
 from agentbatch.domain.turn_requests import TurnRequest
-from agentbatch.domain.turns import ClaimedItem, Commit, StepRecord
 from agentbatch.store import batches as batch_store
 from agentbatch.store import queue
 from agentbatch.store.database import Database

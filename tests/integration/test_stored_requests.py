@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_requests import ApprovalReply, ClientTool, InputMessage, TurnRequest
-from agentbatch.domain.turns import ClaimedItem
 from agentbatch.store import queue
 from agentbatch.store.database import Database
 from agentbatch.store.migrate import upgrade

@@ -5,8 +5,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from agentbatch.domain.turn_records import ClaimedItem, Commit, StepRecord
 from agentbatch.domain.turn_requests import TurnRequest
-from agentbatch.domain.turns import ClaimedItem, Commit, StepRecord
 from agentbatch.engine.lane.deadline import DeadlinePolicy
 from agentbatch.engine.lane.dispatcher import LaneDispatcher
 from agentbatch.engine.lane.routing import LaneGateway, LaneSink

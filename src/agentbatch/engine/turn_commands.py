@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.messages import Message, Role
 from agentbatch.domain.states import StopReason
+from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_requests import TurnRequest
-from agentbatch.domain.turns import ClaimedItem
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_execution import TurnExecutor

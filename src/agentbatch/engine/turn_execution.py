@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from agentbatch.domain.agents import Agent
 from agentbatch.domain.messages import Message
 from agentbatch.domain.states import StopReason
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine.group_commit import GroupCommitter, GroupSink
 from agentbatch.engine.lane.routing import LaneRouter
 from agentbatch.providers.catalog import ProviderCatalog

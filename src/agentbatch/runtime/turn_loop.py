@@ -21,8 +21,8 @@ from agentbatch.domain.agents import Agent
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.messages import ContentPart, Message, Role, ToolCall, ToolReturn, text_part
 from agentbatch.domain.states import StopReason
+from agentbatch.domain.turn_records import Commit, StepRecord
 from agentbatch.domain.turn_requests import TurnRequest
-from agentbatch.domain.turns import Commit, StepRecord
 from agentbatch.providers.base import ModelRequest, ModelResponse, ToolSpec
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import InvalidResponse, ProviderError

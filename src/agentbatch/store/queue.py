@@ -18,8 +18,8 @@ from agentbatch.domain.states import (
     ItemStatus,
     StopReason,
 )
+from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_request_json import request_from_json
-from agentbatch.domain.turns import ClaimedItem
 from agentbatch.store.bulk import bulk_insert
 from agentbatch.store.new_items import NewItem, new_item_rows
 from agentbatch.store.tables import agents, batch_items, batches, workers

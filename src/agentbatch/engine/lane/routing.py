@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agentbatch.domain.lanes import Dispatch, Lane
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine.lane.deadline import DeadlinePolicy
 from agentbatch.engine.lane.dispatcher import LaneDispatcher
 from agentbatch.providers.base import ModelRequest, ModelResponse

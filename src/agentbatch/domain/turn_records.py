@@ -1,4 +1,5 @@
-"""What one turn hands over to be written: steps, their messages and memory edits, its end."""
+"""The records of a running turn: the item a worker claimed (``ClaimedItem``) and what the turn hands over
+to be written (``Commit``: a step, its messages and memory edits, its end)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
