@@ -22,7 +22,7 @@ from agentbatch.api.services import ApiServices
 from agentbatch.engine.host import EngineHost
 from agentbatch.engine.metrics import REGISTRY
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.runtime.base_tools import builtin_tools
+from agentbatch.runtime.tools.base_tools import builtin_tools
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 from agentbatch.store.migrate import upgrade

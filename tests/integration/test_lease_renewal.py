@@ -8,12 +8,14 @@ from sqlalchemy import select
 
 from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.states import ItemStatus
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.server import prepare_database
 from agentbatch.store import queue
 from agentbatch.store.agents import insert_agent
 from agentbatch.store.database import Connection, Database
+from agentbatch.store.new_items import NewItem
 from agentbatch.store.steps import settle_failed_turn
 from agentbatch.store.tables import batch_items
 
@@ -35,9 +37,7 @@ async def _claimed_items(db: Database, worker: str, count: int) -> list[str]:
                 updated_at=now,
             )
             await insert_agent(conn, agent)
-            items.append(
-                {"id": f"item-{n}", "agent_id": agent.id, "model": "openai/m", "position": n, "request": {}}
-            )
+            items.append(NewItem(agent.id, "openai/m", TurnRequest(), id=f"item-{n}"))
         await queue.insert_items(conn, None, "owner", items, now)
         claimed = await queue.claim_items(
             conn, worker, model=None, limit=count, lease_until=now + timedelta(seconds=5), now=now
@@ -84,7 +84,7 @@ async def test_a_failed_turn_hands_its_item_back_then_errors_it(database_url: st
             agent_id="agent-0",
             owner_id="owner",
             model="openai/m",
-            request={},
+            request=TurnRequest(),
             step_count=0,
             lease_owner="worker-1",
             started_at=now,

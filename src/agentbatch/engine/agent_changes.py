@@ -16,7 +16,7 @@ from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.states import ItemStatus, StopReason
 from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
-from agentbatch.runtime.tool_rules import parse_rules
+from agentbatch.runtime.tools.tool_rules import parse_rules
 from agentbatch.store import agent_runs
 from agentbatch.store import agents as agent_store
 from agentbatch.store import blocks as block_store

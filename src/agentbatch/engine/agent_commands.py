@@ -14,7 +14,7 @@ from agentbatch.engine.agent_files import AgentFiles
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.tool_changes import ToolChanges, derive_schema
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
-from agentbatch.runtime.base_tools import base_tool_names
+from agentbatch.runtime.tools.base_tools import base_tool_names
 from agentbatch.store import agents as agent_store
 from agentbatch.store import queue
 from agentbatch.store import tools as tool_store

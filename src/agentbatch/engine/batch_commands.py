@@ -18,6 +18,7 @@ from agentbatch.domain.errors import (
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.lanes import Dispatch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.providers.catalog import ProviderCatalog
@@ -26,6 +27,7 @@ from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
 from agentbatch.store import idempotency as idempotency_store
 from agentbatch.store.database import Connection, Database
+from agentbatch.store.new_items import NewItem
 
 log = logging.getLogger(__name__)
 BATCH_METADATA = {"job_type": "batch_messages"}
@@ -36,10 +38,10 @@ _MAX_LISTED_MISSING = 10
 
 @dataclass(frozen=True, slots=True)
 class TurnSubmission:
-    """One request of a batch: the agent, and the turn's normalised body (messages and options)."""
+    """One request of a batch: the agent, and the turn's messages and options."""
 
     agent_id: str
-    body: dict[str, Any]
+    request: TurnRequest
     custom_id: str | None = None
 
 
@@ -126,16 +128,8 @@ class BatchCommands:
             if batch.dispatch == Dispatch.PROVIDER_BATCH.value:
                 _reject_agents_without_a_batch_api(requests, models, self._catalog)
             items = [
-                {
-                    "id": new_id(IdPrefix.BATCH_ITEM),
-                    "agent_id": request.agent_id,
-                    "model": models[request.agent_id],
-                    "position": position,
-                    "request": request.body,
-                    "claim_rank": -priority,
-                    "custom_id": request.custom_id,
-                }
-                for position, request in enumerate(requests)
+                NewItem(request.agent_id, models[request.agent_id], request.request, request.custom_id)
+                for request in requests
             ]
             await batch_store.insert_batch(conn, batch, items)
         batch.counts.add(ItemStatus.PENDING, len(items))

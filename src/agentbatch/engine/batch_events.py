@@ -5,7 +5,7 @@ import logging
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.pricing import PriceTable
 from agentbatch.domain.states import ItemStatus, StopReason
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine import metrics
 from agentbatch.engine.events import emit
 

@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime
 
 from agentbatch.domain.pricing import PriceTable
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine import batch_events
 from agentbatch.runtime.ports import TurnAborted
 from agentbatch.store.batch_reports import batches_ended_at

@@ -25,8 +25,8 @@ from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.process_pool import ProviderProcessPool
 from agentbatch.providers.quotas import load_quotas
 from agentbatch.providers.registry import ProviderRegistry
-from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
-from agentbatch.runtime.turn import TurnRunner
+from agentbatch.runtime.tools.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
+from agentbatch.runtime.turn_loop import TurnRunner
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 

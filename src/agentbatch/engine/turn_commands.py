@@ -9,19 +9,20 @@ import asyncio
 from datetime import UTC, datetime
 
 from agentbatch.domain.errors import InvalidRequest, NotFound
-from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.messages import Message, Role
 from agentbatch.domain.states import StopReason
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_execution import TurnExecutor
-from agentbatch.runtime.turn import TurnResult
+from agentbatch.runtime.turn_loop import TurnResult
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
 from agentbatch.store import messages as message_store
 from agentbatch.store import queue
 from agentbatch.store.database import Database
+from agentbatch.store.new_items import NewItem
 
 _POLL_START_S = 0.02
 _POLL_MAX_S = 0.5
@@ -43,21 +44,15 @@ class TurnCommands:
         self._signals = signals
         self._timeout_s = timeout_s
 
-    async def send(self, owner_id: str, agent_id: str, body: dict[str, object]) -> TurnResult:
-        item_id = new_id(IdPrefix.BATCH_ITEM)
+    async def send(self, owner_id: str, agent_id: str, request: TurnRequest) -> TurnResult:
         now = datetime.now(UTC)
         async with self._db.write() as conn:
             models = await agent_store.agent_models(conn, owner_id, [agent_id])
             if agent_id not in models:
                 raise NotFound(f"Agent {agent_id} not found")
-            item = {
-                "id": item_id,
-                "agent_id": agent_id,
-                "model": models[agent_id],
-                "position": 0,
-                "request": body,
-            }
+            item = NewItem(agent_id, models[agent_id], request)
             await queue.insert_items(conn, None, owner_id, [item], now)
+        item_id = item.id
         outcome = await self._run_or_await(item_id)
         if outcome.stop is StopReason.ERROR and not outcome.messages:
             error = await self._error_of(item_id)

@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 from agentbatch.domain.agents import Agent
 from agentbatch.domain.messages import Message
 from agentbatch.domain.states import StopReason
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine.group_commit import GroupCommitter, GroupSink
 from agentbatch.engine.lane.routing import LaneRouter
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.runtime.approvals import TurnRejected
 from agentbatch.runtime.ports import StepSink, TurnAborted
-from agentbatch.runtime.requests import TurnRequest
-from agentbatch.runtime.turn import TurnInput, TurnResult, TurnRunner
+from agentbatch.runtime.tools.approvals import TurnRejected
+from agentbatch.runtime.turn_loop import TurnInput, TurnResult, TurnRunner
 from agentbatch.store import agents as agent_store
 from agentbatch.store import messages as message_store
 from agentbatch.store.database import Database
@@ -127,7 +126,8 @@ class TurnExecutor:
             agent=context.agent,
             handle=handle,
             history=list(context.history),
-            request=TurnRequest.from_body(item.request, self._default_max_steps),
+            request=item.request,
+            max_steps=item.request.steps_limit(self._default_max_steps),
             item_id=item.id,
             batch_id=item.batch_id,
             steps_done=item.step_count,

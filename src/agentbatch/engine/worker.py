@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentbatch.domain.states import ItemStatus
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.engine import batch_events
 from agentbatch.engine.events import emit
 from agentbatch.engine.gateway import EngineGateway

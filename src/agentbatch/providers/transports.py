@@ -1,11 +1,10 @@
-"""The in-process transport for a provider endpoint, configured by the SDKs' own variables."""
+"""The in-process transport for a provider endpoint, its key from the SDKs' own variables."""
 
 import os
 
-from agentbatch.providers.anthropic_chat import AnthropicTransport
 from agentbatch.providers.catalog import BUILT_IN, ProviderCatalog, WireProtocol
 from agentbatch.providers.errors import ProviderRejected
-from agentbatch.providers.openai_chat import OpenAITransport
+from agentbatch.providers.sdk_clients import SdkTransport
 from agentbatch.providers.wire_chat import Transport
 
 _KEY_VARIABLE = {WireProtocol.OPENAI: "OPENAI_API_KEY", WireProtocol.ANTHROPIC: "ANTHROPIC_API_KEY"}
@@ -31,6 +30,4 @@ def create_transport(catalog: ProviderCatalog, provider: str) -> Transport:
     key = api_key(catalog, provider)
     endpoint = catalog.endpoint(provider)
     assert endpoint is not None
-    if endpoint.protocol is WireProtocol.ANTHROPIC:
-        return AnthropicTransport(base_url=endpoint.base_url, api_key=key)
-    return OpenAITransport(base_url=endpoint.base_url, api_key=key)
+    return SdkTransport(endpoint.protocol, base_url=endpoint.base_url, api_key=key)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.paging import PageRequest
 from agentbatch.store.blocks import block_from_row, block_values, delete_blocks_only_of, link_agent_blocks
-from agentbatch.store.pagination import fetch_page
+from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import agent_blocks, agent_tags, agent_tools, agents, blocks
 from agentbatch.store.tables import tools as tools_table
 from agentbatch.store.tools import tool_from_row

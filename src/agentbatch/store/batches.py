@@ -25,14 +25,15 @@ from agentbatch.domain.states import (
     StopReason,
 )
 from agentbatch.store import queue
-from agentbatch.store.pagination import fetch_page
+from agentbatch.store.new_items import NewItem
+from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import batch_items, batches
 
 _INSERT_CHUNK = 5_000
 
 
-async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[dict[str, Any]]) -> None:
-    """Insert a batch and its items (dicts with id, agent_id, model, position, request) in bulk."""
+async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[NewItem]) -> None:
+    """Insert a batch and its items, in the order given, in bulk."""
     await conn.execute(
         insert(batches).values(
             id=batch.id,
@@ -49,7 +50,7 @@ async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[dict
             dispatch=batch.dispatch,
         )
     )
-    await queue.insert_items(conn, batch.id, batch.owner_id, items, batch.created_at)
+    await queue.insert_items(conn, batch.id, batch.owner_id, items, batch.created_at, priority=batch.priority)
 
 
 async def get_batch(conn: AsyncConnection, owner_id: str, batch_id: str) -> Batch | None:

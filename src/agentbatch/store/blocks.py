@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.agents import Block
 from agentbatch.domain.paging import PageRequest
-from agentbatch.store.pagination import fetch_page
+from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import agent_blocks, blocks
 
 _CONTEXT = 40

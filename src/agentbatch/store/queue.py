@@ -7,7 +7,6 @@ submission and a turn's end for the same agent cannot miss each other.
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,8 +18,10 @@ from agentbatch.domain.states import (
     ItemStatus,
     StopReason,
 )
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.domain.turn_request_json import request_from_json
 from agentbatch.store.bulk import bulk_insert
+from agentbatch.store.new_items import NewItem, new_item_rows
 from agentbatch.store.tables import agents, batch_items, batches, workers
 
 _CHUNK = 5_000
@@ -30,27 +31,17 @@ async def insert_items(
     conn: AsyncConnection,
     batch_id: str | None,
     owner_id: str,
-    items: Sequence[dict[str, Any]],
+    items: Sequence[NewItem],
     now: datetime,
+    *,
+    priority: int = 0,
 ) -> None:
-    agent_ids = {item["agent_id"] for item in items}
+    agent_ids = {item.agent_id for item in items}
     await lock_agents(conn, agent_ids)
     busy = await agents_with_unfinished_items(conn, agent_ids)
-    rows = []
-    for item in items:
-        agent_id = item["agent_id"]
-        ready = agent_id not in busy
-        busy.add(agent_id)
-        rows.append(
-            {
-                **item,
-                "batch_id": batch_id,
-                "owner_id": owner_id,
-                "status": ItemStatus.PENDING.value,
-                "ready": ready,
-                "created_at": now,
-            }
-        )
+    rows = new_item_rows(
+        items, batch_id=batch_id, owner_id=owner_id, busy_agents=busy, priority=priority, now=now
+    )
     await bulk_insert(conn, batch_items, rows)
 
 
@@ -193,7 +184,7 @@ async def claim_items(
             agent_id=row.agent_id,
             owner_id=row.owner_id,
             model=row.model,
-            request=row.request,
+            request=request_from_json(row.request),
             step_count=row.step_count,
             lease_owner=worker_id,
             started_at=row.started_at,

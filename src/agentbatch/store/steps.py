@@ -24,7 +24,7 @@ from agentbatch.domain.states import (
     ItemStatus,
     StopReason,
 )
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.store import queue
 from agentbatch.store.agents import record_turn_end
 from agentbatch.store.batches import item_outcomes, write_batch_end

@@ -9,7 +9,7 @@ from agentbatch.engine.lane.submission import Submitter
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.quotas import load_quotas
 from agentbatch.runtime.ports import ModelGateway
-from agentbatch.runtime.sandbox import ToolSandbox
+from agentbatch.runtime.tools.sandbox import ToolSandbox
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 

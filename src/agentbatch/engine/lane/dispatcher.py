@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.engine.lane.gathering import UNBOUNDED, Gatherer, QueuedStep, Room
 from agentbatch.engine.lane.submission import QUOTA_REFUSAL, Submitter
 from agentbatch.providers.base import ModelRequest, ModelResponse

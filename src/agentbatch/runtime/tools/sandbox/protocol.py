@@ -4,8 +4,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from agentbatch.runtime.sandbox.capture import Captured
-from agentbatch.runtime.sandbox.result import SandboxStatus
+from agentbatch.runtime.tools.sandbox.capture import Captured
+from agentbatch.runtime.tools.sandbox.result import SandboxStatus
 
 # JSON escapes can make the report several times longer than the value it carries (``\u0001``).
 REPORT_EXPANSION = 6

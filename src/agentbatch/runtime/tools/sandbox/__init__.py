@@ -7,10 +7,10 @@ cannot forge. Every failure is a ``SandboxResult``.
 ``child.py`` is the bootstrap the child runs; it is never imported by the parent.
 """
 
-from agentbatch.runtime.sandbox.isolation import NETWORK_TAG, SandboxIsolation, needs_network
-from agentbatch.runtime.sandbox.limits import SandboxLimits
-from agentbatch.runtime.sandbox.result import SandboxResult, SandboxStatus
-from agentbatch.runtime.sandbox.sandbox import ToolSandbox
+from agentbatch.runtime.tools.sandbox.isolation import NETWORK_TAG, SandboxIsolation, needs_network
+from agentbatch.runtime.tools.sandbox.limits import SandboxLimits
+from agentbatch.runtime.tools.sandbox.result import SandboxResult, SandboxStatus
+from agentbatch.runtime.tools.sandbox.sandbox import ToolSandbox
 
 __all__ = [
     "NETWORK_TAG",

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentbatch.runtime.sandbox.bwrap import BwrapPlan, bwrap_command
+from agentbatch.runtime.tools.sandbox.bwrap import BwrapPlan, bwrap_command
 
 BWRAP_SETTING = "AGENTBATCH_TOOL_SANDBOX_BWRAP"
 UNSAFE_SETTING = "AGENTBATCH_UNSAFE_SANDBOX_WITHOUT_ISOLATION"

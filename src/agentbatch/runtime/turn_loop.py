@@ -21,19 +21,20 @@ from agentbatch.domain.agents import Agent
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.messages import ContentPart, Message, Role, ToolCall, ToolReturn, text_part
 from agentbatch.domain.states import StopReason
-from agentbatch.domain.turns import Commit, StepRecord
+from agentbatch.domain.turn_records import Commit, StepRecord
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.providers.base import ModelRequest, ModelResponse, ToolSpec
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import InvalidResponse, ProviderError
-from agentbatch.runtime.approvals import resolve_reply
 from agentbatch.runtime.context_window import SystemPromptOverflow, fit, output_reserve, window_note
-from agentbatch.runtime.memory_tools import Memory
+from agentbatch.runtime.input_messages import input_messages
 from agentbatch.runtime.ports import ModelGateway, StepSink
 from agentbatch.runtime.prompt import render_system
-from agentbatch.runtime.requests import TurnRequest
-from agentbatch.runtime.sandbox import ToolSandbox
-from agentbatch.runtime.tool_calls import Effect, ToolExecutor, ToolOutcome
-from agentbatch.runtime.tool_rules import ToolRuleSolver, parse_rules
+from agentbatch.runtime.tools.approvals import resolve_reply
+from agentbatch.runtime.tools.memory_tools import Memory
+from agentbatch.runtime.tools.sandbox import ToolSandbox
+from agentbatch.runtime.tools.tool_calls import Effect, ToolExecutor, ToolOutcome
+from agentbatch.runtime.tools.tool_rules import ToolRuleSolver, parse_rules
 
 
 @dataclass(slots=True)
@@ -42,6 +43,8 @@ class TurnInput:
     handle: ModelHandle
     history: list[Message]
     request: TurnRequest
+    max_steps: int
+    """The request's ``max_steps``, or the server's default when it set none."""
     item_id: str
     batch_id: str | None = None
     steps_done: int = 0
@@ -95,7 +98,7 @@ class TurnRunner:
                 outcome = await executor.run(call)
                 rules.record(call.name, outcome.content)
                 pending.append(_tool_message(agent.id, call, outcome, None, tags))
-            pending += request.input_messages(agent.id, now, tags)
+            pending += input_messages(request, agent.id, now, tags)
         else:  # resumed elsewhere: the calls this turn already made still count for its rules
             rules.called = [
                 m.name for m in history if m.role is Role.TOOL and m.batch_item_id == turn.item_id and m.name
@@ -103,7 +106,7 @@ class TurnRunner:
         tools = [
             ToolSpec(t.name, t.description or "", t.json_schema.get("parameters") or {}) for t in agent.tools
         ]
-        tools += [ToolSpec(t.name, t.description, t.parameters) for t in request.client_tools]
+        tools += [ToolSpec(t.name, t.described, dict(t.schema)) for t in request.client_tools]
         names = [tool.name for tool in tools]
         must_call: list[str] = []
         result = TurnResult(stop=StopReason.END_TURN)
@@ -112,7 +115,7 @@ class TurnRunner:
         context_window = int(agent.llm_config.get("context_window") or 128_000)
         reserve = output_reserve(context_window, agent.llm_config.get("max_tokens"))
         while True:
-            if step_no >= request.max_steps:
+            if step_no >= turn.max_steps:
                 return await self._end(sink, result, pending, StopReason.MAX_STEPS, None)
             system = render_system(agent.system, memory.blocks)
             try:

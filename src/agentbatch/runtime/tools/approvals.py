@@ -3,10 +3,11 @@
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.messages import Message, Role, ToolCall, ToolReturn, text_part
+from agentbatch.domain.turn_request_json import decision_json
+from agentbatch.domain.turn_requests import ApprovalDecision, ApprovalReply, ToolResultDecision
 
 
 class TurnRejected(Exception):
@@ -40,7 +41,7 @@ class Resolution:
 
 def resolve_reply(
     history: Sequence[Message],
-    reply: dict[str, Any] | None,
+    reply: ApprovalReply | None,
     tags: dict[str, str | None],
     now: datetime,
     runnable: Callable[[str], bool],
@@ -50,21 +51,14 @@ def resolve_reply(
     waiting = waiting_calls(history)
     if reply is None or waiting is None:
         return Resolution(resolve(history, reply, tags, now))
-    decisions = {decision.get("tool_call_id"): decision for decision in reply.get("approvals") or ()}
-    approved = [
-        call
-        for call in waiting[1]
-        if runnable(call.name)
-        and (decisions[call.id].get("approve") if call.id in decisions else reply.get("approve")) is True
-        and (decisions.get(call.id) or {}).get("type") != "tool"
-    ]
+    approved = [call for call in waiting[1] if runnable(call.name) and _approves(reply, call.id)]
     skip = {call.id for call in approved}
     return Resolution(resolve(history, reply, tags, now, skip), approved)
 
 
 def resolve(
     history: Sequence[Message],
-    reply: dict[str, Any] | None,
+    reply: ApprovalReply | None,
     tags: dict[str, str | None],
     now: datetime,
     skip: frozenset[str] | set[str] = frozenset(),
@@ -84,17 +78,15 @@ def resolve(
         raise TurnRejected("no tool call of this agent is waiting for approval")
     request, calls = waiting
     agent_id = request.agent_id
-    decisions = {decision["tool_call_id"]: decision for decision in reply.get("approvals") or ()}
-    approve_all = reply.get("approve")
     reply_message = Message(
         id=new_id(IdPrefix.MESSAGE),
         agent_id=agent_id,
         role=Role.APPROVAL,
         created_at=now,
-        approval_request_id=reply.get("approval_request_id") or request.id,
-        approve=approve_all,
-        denial_reason=reply.get("reason"),
-        approvals=list(reply.get("approvals") or ()),
+        approval_request_id=reply.approval_request_id or request.id,
+        approve=reply.approve,
+        denial_reason=reply.reason,
+        approvals=[decision_json(decision) for decision in reply.approvals or ()],
         batch_id=tags.get("batch_id"),
         batch_item_id=tags.get("batch_item_id"),
     )
@@ -102,7 +94,7 @@ def resolve(
     for call in calls:
         if call.id in skip:
             continue
-        ret = _result_for(call, decisions.get(call.id), approve_all, reply.get("reason"))
+        ret = _result_for(call, reply)
         results.append(
             Message(
                 id=new_id(IdPrefix.MESSAGE),
@@ -120,20 +112,27 @@ def resolve(
     return results
 
 
-def _result_for(
-    call: ToolCall, decision: dict[str, Any] | None, approve_all: bool | None, reason: str | None
-) -> ToolReturn:
-    if decision is not None and decision.get("type") == "tool":
+def _approves(reply: ApprovalReply, tool_call_id: str) -> bool:
+    """True when the reply approves the call (a returned result is not an approval to run it)."""
+    decision = reply.decision_for(tool_call_id)
+    if decision is None:
+        return reply.approve is True
+    return isinstance(decision, ApprovalDecision) and decision.approve
+
+
+def _result_for(call: ToolCall, reply: ApprovalReply) -> ToolReturn:
+    decision = reply.decision_for(call.id)
+    if isinstance(decision, ToolResultDecision):
         return ToolReturn(
             tool_call_id=call.id,
-            status=decision.get("status", "success"),
-            content=str(decision.get("tool_return", "")),
-            stdout=decision.get("stdout"),
-            stderr=decision.get("stderr"),
+            status=decision.status,
+            content=decision.tool_return,
+            stdout=None if decision.stdout is None else list(decision.stdout),
+            stderr=None if decision.stderr is None else list(decision.stderr),
         )
-    approved = decision.get("approve") if decision is not None else approve_all
+    approved = decision.approve if decision is not None else reply.approve
     if approved is False:
-        why = (decision or {}).get("reason") or reason or "no reason given"
+        why = (decision.reason if decision is not None else None) or reply.reason or "no reason given"
         return ToolReturn(
             tool_call_id=call.id, status="error", content=f"The user denied this tool call: {why}"
         )

@@ -1,6 +1,6 @@
 """The base tools every agent gets unless created with ``include_base_tools: false`` (as in Letta).
 
-Their schemas live here; what they do is in ``runtime/memory_tools.py``.
+Their schemas live here; what they do is in ``runtime/tools/memory_tools.py``.
 """
 
 from typing import Any

@@ -1,13 +1,14 @@
-"""What one turn hands over to be written: steps, their messages and memory edits, its end."""
+"""The records of a running turn: the item a worker claimed (``ClaimedItem``) and what the turn hands over
+to be written (``Commit``: a step, its messages and memory edits, its end)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from agentbatch.domain.agents import Block
 from agentbatch.domain.lanes import Lane
 from agentbatch.domain.messages import Message
 from agentbatch.domain.states import StopReason
+from agentbatch.domain.turn_requests import TurnRequest
 
 
 @dataclass(slots=True)
@@ -52,7 +53,7 @@ class ClaimedItem:
     agent_id: str
     owner_id: str
     model: str
-    request: dict[str, Any]
+    request: TurnRequest
     step_count: int
     lease_owner: str
     started_at: datetime

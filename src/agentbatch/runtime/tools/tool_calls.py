@@ -10,9 +10,9 @@ import orjson
 
 from agentbatch.domain.agents import Tool, ToolType
 from agentbatch.domain.messages import Message, ToolCall, ToolStatus
-from agentbatch.runtime.base_tools import CONVERSATION_SEARCH, SEND_MESSAGE
-from agentbatch.runtime.memory_tools import Memory, ToolError, conversation_search
-from agentbatch.runtime.sandbox import ToolSandbox, needs_network
+from agentbatch.runtime.tools.base_tools import CONVERSATION_SEARCH, SEND_MESSAGE
+from agentbatch.runtime.tools.memory_tools import Memory, ToolError, conversation_search
+from agentbatch.runtime.tools.sandbox import ToolSandbox, needs_network
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),

@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentbatch.runtime.sandbox.bwrap import SCRATCH, BwrapPlan, bwrap_command, interpreter_prefixes
-from agentbatch.runtime.sandbox.capture import OutputPipe, to_lines
-from agentbatch.runtime.sandbox.environment import InvalidToolEnvironment, tool_environment
-from agentbatch.runtime.sandbox.identity import UidPool
-from agentbatch.runtime.sandbox.isolation import (
+from agentbatch.runtime.tools.sandbox.bwrap import SCRATCH, BwrapPlan, bwrap_command, interpreter_prefixes
+from agentbatch.runtime.tools.sandbox.capture import OutputPipe, to_lines
+from agentbatch.runtime.tools.sandbox.environment import InvalidToolEnvironment, tool_environment
+from agentbatch.runtime.tools.sandbox.identity import UidPool
+from agentbatch.runtime.tools.sandbox.isolation import (
     PROBE_RETRY_S,
     UNSAFE_SETTING,
     IsolationCheck,
@@ -35,17 +35,17 @@ from agentbatch.runtime.sandbox.isolation import (
     probe,
     refusal,
 )
-from agentbatch.runtime.sandbox.limits import SandboxLimits, child_settings
-from agentbatch.runtime.sandbox.process import (
+from agentbatch.runtime.tools.sandbox.limits import SandboxLimits, child_settings
+from agentbatch.runtime.tools.sandbox.process import (
     kill_group,
     plain_command,
     sandboxed_command,
     send_request,
     spawn,
 )
-from agentbatch.runtime.sandbox.protocol import Report, encode_request, parse_report, report_cap
-from agentbatch.runtime.sandbox.result import SandboxResult, died, timed_out
-from agentbatch.runtime.sandbox.workdir import make_workdir, remove_workdir
+from agentbatch.runtime.tools.sandbox.protocol import Report, encode_request, parse_report, report_cap
+from agentbatch.runtime.tools.sandbox.result import SandboxResult, died, timed_out
+from agentbatch.runtime.tools.sandbox.workdir import make_workdir, remove_workdir
 
 logger = logging.getLogger(__name__)
 
