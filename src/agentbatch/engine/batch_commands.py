@@ -10,7 +10,7 @@ from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import IdempotencyKeyReused, InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.lanes import Dispatch
-from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
+from agentbatch.domain.states import BatchStatus, ItemStatus
 from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.store import agents as agent_store
@@ -168,8 +168,7 @@ class BatchCommands:
                     f"Batch {batch_id} has already ended ({batch.status.value}); "
                     "only unfinished batches can be cancelled"
                 )
-            await batch_store.end_items(conn, batch_id, ItemStatus.CANCELLED, StopReason.CANCELLED, now)
-            await batch_store.end_batch(conn, batch, BatchStatus.CANCELLED, now, owner_id)
+            await batch_store.cancel_batch(conn, batch, now, owner_id)
             cancelled = await batch_store.get_batch(conn, owner_id, batch_id)
         assert cancelled is not None
         batch_events.batch_ended(cancelled)

@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from agentbatch.store import queue
+from agentbatch.store import workers as worker_store
 from agentbatch.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class LeaseKeeper:
         held = {item_id: task for item_id, (_, task) in self._held.items()}
         async with self._db.write() as conn:
             still_held = await queue.renew_leases(conn, self.worker_id, held, self.lease_until(now))
-            await queue.worker_heartbeat(conn, self.worker_id, now)
+            await worker_store.worker_heartbeat(conn, self.worker_id, now)
         for item_id, task in held.items():
             current = self._held.get(item_id)
             if item_id not in still_held and current is not None and current[1] is task:

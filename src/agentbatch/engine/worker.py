@@ -26,6 +26,7 @@ from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.turn_execution import TurnContext, TurnExecutor
 from agentbatch.store import batches as batch_store
 from agentbatch.store import queue
+from agentbatch.store import workers as worker_store
 from agentbatch.store.batch_reports import batches_ended_at
 from agentbatch.store.database import Connection, Database
 from agentbatch.store.steps import complete_stranded_batches
@@ -76,7 +77,7 @@ class Worker:
             if self._db.is_sqlite:
                 # One process owns an SQLite file: whatever was running before was cut short.
                 await queue.release_leases_of(conn)
-            await queue.register_worker(conn, self.worker_id, socket.gethostname(), os.getpid(), now)
+            await worker_store.register_worker(conn, self.worker_id, socket.gethostname(), os.getpid(), now)
             workers = await self._count_live_workers(conn, now)
         await self._take_share(workers)
         log.info("worker %s started (pid %d)", self.worker_id, os.getpid())
@@ -213,7 +214,8 @@ class Worker:
 
     async def _count_live_workers(self, conn: Connection, now: datetime) -> int:
         lease = self._leases.lease_until(now) - now
-        return await queue.live_workers(conn, now - lease, now - 20 * lease)
+        await worker_store.forget_workers(conn, now - 20 * lease)
+        return await worker_store.live_workers(conn, now - lease)
 
     async def _take_share(self, workers: int) -> None:
         """Live workers split the per-model limits evenly: calls in flight, and turns held."""
@@ -226,7 +228,7 @@ class Worker:
         try:
             async with self._db.write() as conn:
                 await queue.release_leases_of(conn, [self.worker_id])
-                await queue.unregister_worker(conn, self.worker_id)
+                await worker_store.unregister_worker(conn, self.worker_id)
         except Exception:
             log.exception("could not release leases at shutdown; they will expire")
 

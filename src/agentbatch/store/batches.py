@@ -211,6 +211,18 @@ async def end_batch(
     return bool(result.rowcount)
 
 
+async def cancel_batch(conn: AsyncConnection, batch: Batch, now: datetime, by: str | None) -> bool:
+    """End the batch's unfinished items and the batch itself as cancelled; False if it had ended."""
+    await end_items(conn, batch.id, ItemStatus.CANCELLED, StopReason.CANCELLED, now)
+    return await end_batch(conn, batch, BatchStatus.CANCELLED, now, by)
+
+
+async def find_batch(conn: AsyncConnection, batch_id: str) -> Batch | None:
+    """The batch by id alone, without its counts (the engine's view, not an owner's)."""
+    row = (await conn.execute(select(batches).where(batches.c.id == batch_id))).first()
+    return _batch_from_row(row) if row is not None else None
+
+
 async def get_item(conn: AsyncConnection, item_id: str) -> BatchItem | None:
     row = (await conn.execute(select(batch_items).where(batch_items.c.id == item_id))).first()
     return item_from_row(row) if row else None
