@@ -45,6 +45,10 @@ class EngineSignals:
         for event in self._agent_watchers.get(agent_id, ()):
             event.set()
 
+    def watching(self, agent_id: str) -> int:
+        """How many waiters watch the agent's turns."""
+        return len(self._agent_watchers.get(agent_id, ()))
+
     @contextmanager
     def watch_agent(self, agent_id: str) -> Iterator[asyncio.Event]:
         """An event set whenever a turn of the agent ends here; the watcher clears it before it looks

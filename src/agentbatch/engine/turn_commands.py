@@ -62,13 +62,13 @@ class TurnCommands:
                 "request": body,
             }
             await queue.insert_items(conn, None, owner_id, [item], now)
-        outcome = await self._run_or_await(item_id, agent_id)
+        outcome = await self.run_or_await(item_id, agent_id)
         if outcome.stop is StopReason.ERROR and not outcome.messages:
             error = await self._error_of(item_id)
             raise InvalidRequest(error or "the turn could not start")
         return outcome
 
-    async def _run_or_await(self, item_id: str, agent_id: str) -> TurnResult:
+    async def run_or_await(self, item_id: str, agent_id: str) -> TurnResult:
         """Run the item here as soon as it is ready; else wait for it to end elsewhere. Woken when a
         turn of the agent ends in this process (``EngineSignals.watch_agent``); another process's
         end is seen by a look every ``fallback_poll_s``."""
