@@ -18,6 +18,7 @@ from agentbatch.server import prepare_database
 from agentbatch.store.batches import insert_batch
 from agentbatch.store.database import Database
 from agentbatch.store.memory_work_queue import MemoryWorkQueue, NewItem
+from agentbatch.store.queue import insert_items
 from agentbatch.store.sql_work_queue import SqlWorkQueue
 from agentbatch.store.tables import batches
 from agentbatch.store.work_queue import WorkQueue
@@ -34,6 +35,10 @@ class Seeder(Protocol):
         priority: int = 0,
         expires_at: datetime | None = None,
     ) -> None: ...
+
+    async def send(self, item: NewItem, now: datetime) -> None:
+        """Queue a synchronous send's item (no batch)."""
+        ...
 
     async def batch_status(self, batch_id: str) -> BatchStatus: ...
 
@@ -59,6 +64,9 @@ class _MemorySeeder:
         expires_at: datetime | None = None,
     ) -> None:
         self._queue.add_batch(batch_id, items, now, priority=priority, expires_at=expires_at)
+
+    async def send(self, item: NewItem, now: datetime) -> None:
+        self._queue.add_items(None, [item])
 
     async def batch_status(self, batch_id: str) -> BatchStatus:
         return self._queue.batches[batch_id].batch.status
@@ -100,6 +108,11 @@ class _SqlSeeder:
         ]
         async with self._db.write() as conn:
             await insert_batch(conn, batch, rows)
+
+    async def send(self, item: NewItem, now: datetime) -> None:
+        row = {"id": item.id, "agent_id": item.agent_id, "model": item.model, "position": 0, "request": {}}
+        async with self._db.write() as conn:
+            await insert_items(conn, None, "owner", [row], now)
 
     async def batch_status(self, batch_id: str) -> BatchStatus:
         async with self._db.read() as conn:
