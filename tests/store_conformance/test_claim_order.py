@@ -1,5 +1,7 @@
 """Claims: an agent's items one at a time in submission order, higher priority first, within slots."""
 
+import asyncio
+
 from agentbatch.domain.states import BatchStatus, StopReason
 from agentbatch.store.memory_work_queue import NewItem
 from agentbatch.store.work_queue import ClaimSlots
@@ -88,3 +90,18 @@ async def test_a_named_item_is_claimed_only_while_it_is_ready(work_queue: QueueU
     first = await port.claim_item("w1", "first", lease_until=_LEASED, now=NOW)
     assert first is not None and first.id == "first"
     assert await port.claim_item("w2", "first", lease_until=_LEASED, now=NOW) is None
+
+
+async def test_workers_claiming_at_once_never_take_the_same_item(work_queue: QueueUnderTest) -> None:
+    await work_queue.seed.batch("b1", [NewItem(f"i{n}", f"a{n}", "m") for n in range(30)], NOW)
+
+    claims = await asyncio.gather(
+        *(
+            work_queue.port.claim(f"w{n}", ClaimSlots(turn_cap=4), lease_until=_LEASED, now=NOW)
+            for n in range(6)
+        )
+    )
+
+    taken = [item.id for claim in claims for item in claim]
+    assert len(taken) == len(set(taken)), "no item is leased twice"
+    assert len(taken) == 24, "each worker took its four"
