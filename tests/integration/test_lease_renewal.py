@@ -16,6 +16,7 @@ from agentbatch.store import queue
 from agentbatch.store.agents import insert_agent
 from agentbatch.store.database import Connection, Database
 from agentbatch.store.new_items import NewItem
+from agentbatch.store.sql_work_queue import SqlWorkQueue
 from agentbatch.store.steps import settle_failed_turn
 from agentbatch.store.tables import batch_items
 
@@ -55,7 +56,7 @@ async def test_only_items_with_a_live_turn_are_renewed(database_url: str) -> Non
     db = Database(database_url)
     try:
         await prepare_database(db)
-        keeper = LeaseKeeper(db, "worker-1", lease_seconds=600)
+        keeper = LeaseKeeper(SqlWorkQueue(db), "worker-1", lease_seconds=600)
         held, orphaned = await _claimed_items(db, "worker-1", 2)
         before = await _lease_ends(db)
         turn = asyncio.create_task(asyncio.sleep(3600))

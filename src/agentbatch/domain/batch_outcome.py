@@ -69,6 +69,11 @@ def _status(outcomes: ItemOutcomes, end: BatchEnd) -> BatchStatus:
     return BatchStatus.CANCELLED
 
 
+def cancel_error(batch_id: str) -> str:
+    """The error a request cancelled with its batch carries."""
+    return f"batch cancelled through PATCH /v1/messages/batches/{batch_id}/cancel"
+
+
 def expiry_error(window: timedelta) -> str:
     """The error an expired request carries: which window passed."""
     return f"completion window of {describe_window(window)} passed before this request ended"

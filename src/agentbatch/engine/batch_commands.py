@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agentbatch.domain.batch_outcome import BatchEnd
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.errors import (
     IdempotencyKeyReused,
@@ -176,15 +175,7 @@ class BatchCommands:
                     f"Batch {batch_id} has already ended ({batch.status.value}); "
                     "only unfinished batches can be cancelled"
                 )
-            cancelled_items = await batch_store.end_items(
-                conn,
-                batch_id,
-                ItemStatus.CANCELLED,
-                StopReason.CANCELLED,
-                f"batch cancelled through PATCH /v1/messages/batches/{batch_id}/cancel",
-                now,
-            )
-            await batch_store.end_batch(conn, batch, BatchEnd.CANCEL, now, owner_id)
+            cancelled_items = await batch_store.cancel_batch(conn, batch, now, owner_id) or 0
             cancelled = await batch_store.get_batch(conn, owner_id, batch_id)
         assert cancelled is not None
         batch_events.items_ended_by_batch(ItemStatus.CANCELLED, StopReason.CANCELLED, cancelled_items)

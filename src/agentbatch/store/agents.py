@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.paging import PageRequest
 from agentbatch.store.blocks import block_from_row, block_values, delete_blocks_only_of, link_agent_blocks
+from agentbatch.store.dialect import dialect_of
 from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import agent_blocks, agent_tags, agent_tools, agents, blocks
 from agentbatch.store.tables import tools as tools_table
@@ -112,9 +113,7 @@ async def lock_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> boo
     """Lock the owner's agent row for a change that spans its items (PostgreSQL; SQLite has one
     writer); False if the owner has no such agent. Agents are locked before items, as commits do."""
     query = select(agents.c.id).where(agents.c.id == agent_id, agents.c.owner_id == owner_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return (await conn.execute(query)).first() is not None
+    return (await conn.execute(dialect_of(conn).lock(query))).first() is not None
 
 
 async def delete_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> bool:

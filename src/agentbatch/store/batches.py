@@ -12,6 +12,7 @@ from agentbatch.domain.batch_outcome import (
     BatchOutcome,
     ItemOutcomes,
     batch_outcome,
+    cancel_error,
     expiry_error,
 )
 from agentbatch.domain.batches import Batch, BatchItem, RequestCounts, Usage
@@ -267,6 +268,21 @@ async def write_batch_end(
         )
     )
     return bool(result.rowcount)
+
+
+async def cancel_batch(conn: AsyncConnection, batch: Batch, now: datetime, by: str | None) -> int | None:
+    """End the batch's unfinished items and the batch itself as cancelled; returns how many items it
+    ended, or None if the batch had already ended."""
+    ended = await end_items(
+        conn, batch.id, ItemStatus.CANCELLED, StopReason.CANCELLED, cancel_error(batch.id), now
+    )
+    return ended if await end_batch(conn, batch, BatchEnd.CANCEL, now, by) else None
+
+
+async def find_batch(conn: AsyncConnection, batch_id: str) -> Batch | None:
+    """The batch by id alone, without its counts (the engine's view, not an owner's)."""
+    row = (await conn.execute(select(batches).where(batches.c.id == batch_id))).first()
+    return _batch_from_row(row) if row is not None else None
 
 
 async def get_item(conn: AsyncConnection, item_id: str) -> BatchItem | None:

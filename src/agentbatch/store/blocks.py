@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.agents import Block
 from agentbatch.domain.paging import PageRequest
+from agentbatch.store.dialect import dialect_of
 from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import agent_blocks, blocks
 
@@ -201,8 +202,7 @@ async def save_turn_edits(
     if not changed:
         return
     query = select(blocks.c.id, blocks.c.value).where(blocks.c.id.in_([block.id for block in changed]))
-    if conn.dialect.name == "postgresql":
-        query = query.order_by(blocks.c.id).with_for_update()
+    query = dialect_of(conn).lock(query.order_by(blocks.c.id))
     current = {row.id: row.value for row in await conn.execute(query)}
     for block in changed:
         if block.id not in current:

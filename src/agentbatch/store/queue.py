@@ -8,7 +8,7 @@ submission and a turn's end for the same agent cannot miss each other.
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.states import (
@@ -21,8 +21,9 @@ from agentbatch.domain.states import (
 from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_request_json import request_from_json
 from agentbatch.store.bulk import bulk_insert
+from agentbatch.store.dialect import dialect_of
 from agentbatch.store.new_items import NewItem, new_item_rows
-from agentbatch.store.tables import agents, batch_items, batches, workers
+from agentbatch.store.tables import agents, batch_items, batches
 
 _CHUNK = 5_000
 
@@ -47,13 +48,14 @@ async def insert_items(
 
 async def lock_agents(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:
     """Serialise item bookkeeping per agent across processes (PostgreSQL; SQLite has one writer)."""
-    if conn.dialect.name != "postgresql":
+    dialect = dialect_of(conn)
+    if not dialect.locks_rows:
         return
     ids = sorted(set(agent_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         await conn.execute(
-            select(agents.c.id).where(agents.c.id.in_(chunk)).order_by(agents.c.id).with_for_update()
+            dialect.lock(select(agents.c.id).where(agents.c.id.in_(chunk)).order_by(agents.c.id))
         )
 
 
@@ -152,8 +154,7 @@ async def claim_items(
     if model is not None:
         candidates = candidates.where(batch_items.c.model == model)
     candidates = candidates.order_by(batch_items.c.claim_rank, batch_items.c.seq).limit(limit)
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+    candidates = dialect_of(conn).claim_lock(candidates)
     rows = (
         await conn.execute(
             update(batch_items)
@@ -264,9 +265,7 @@ async def held_item_attempts(conn: AsyncConnection, item_id: str, worker_id: str
         batch_items.c.lease_owner == worker_id,
         batch_items.c.status == ItemStatus.RUNNING.value,
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    attempts = await conn.scalar(query)
+    attempts = await conn.scalar(dialect_of(conn).lock(query))
     return int(attempts) if attempts is not None else None
 
 
@@ -304,22 +303,6 @@ async def item_state(conn: AsyncConnection, item_id: str) -> tuple[ItemStatus, b
     return (ItemStatus(row.status), bool(row.ready)) if row else None
 
 
-async def register_worker(
-    conn: AsyncConnection, worker_id: str, hostname: str, pid: int, now: datetime
-) -> None:
-    await conn.execute(
-        insert(workers).values(id=worker_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now)
-    )
-
-
-async def worker_heartbeat(conn: AsyncConnection, worker_id: str, now: datetime) -> None:
-    await conn.execute(update(workers).where(workers.c.id == worker_id).values(heartbeat_at=now))
-
-
-async def unregister_worker(conn: AsyncConnection, worker_id: str) -> None:
-    await conn.execute(delete(workers).where(workers.c.id == worker_id))
-
-
 async def ended_batches(conn: AsyncConnection, batch_ids: Iterable[str]) -> set[str]:
     """Which of these batches have ended (cancelled, expired, …): their turns must stop."""
     ids = list(set(batch_ids))
@@ -329,12 +312,3 @@ async def ended_batches(conn: AsyncConnection, batch_ids: Iterable[str]) -> set[
         select(batches.c.id).where(batches.c.id.in_(ids), batches.c.status.not_in(UNFINISHED_BATCH_STATUSES))
     )
     return {row.id for row in rows}
-
-
-async def live_workers(conn: AsyncConnection, alive_since: datetime, forget_before: datetime) -> int:
-    """How many workers have shown a heartbeat since ``alive_since``; long-silent ones are forgotten."""
-    await conn.execute(delete(workers).where(workers.c.heartbeat_at < forget_before))
-    count = await conn.scalar(
-        select(func.count()).select_from(workers).where(workers.c.heartbeat_at >= alive_since)
-    )
-    return int(count or 0)

@@ -30,6 +30,7 @@ from agentbatch.store.agents import record_turn_end
 from agentbatch.store.batches import item_outcomes, write_batch_end
 from agentbatch.store.blocks import lock_blocks, save_turn_edits
 from agentbatch.store.bulk import bulk_insert
+from agentbatch.store.dialect import dialect_of
 from agentbatch.store.messages import message_values
 from agentbatch.store.tables import batch_items, batches, messages, steps
 
@@ -121,8 +122,7 @@ async def _fence(conn: AsyncConnection, item_ids: list[str]) -> dict[str, Any]:
     query = select(
         batch_items.c.id, batch_items.c.status, batch_items.c.lease_owner, batch_items.c.step_count
     ).where(batch_items.c.id.in_(item_ids))
-    if conn.dialect.name == "postgresql":
-        query = query.order_by(batch_items.c.id).with_for_update()
+    query = dialect_of(conn).lock(query.order_by(batch_items.c.id))
     return {row.id: row for row in await conn.execute(query)}
 
 
@@ -346,14 +346,11 @@ async def lock_batches(conn: AsyncConnection, batch_ids: set[str]) -> None:
     that already updated the row (the batch's ttft) would otherwise have to upgrade its lock while
     another waits in the row's queue, and PostgreSQL reports a deadlock. Two batch-ending checks still
     exclude each other."""
-    if conn.dialect.name != "postgresql":
+    dialect = dialect_of(conn)
+    if not dialect.locks_rows:
         return  # SQLite has one writer at a time
-    await conn.execute(
-        select(batches.c.id)
-        .where(batches.c.id.in_(sorted(batch_ids)))
-        .order_by(batches.c.id)
-        .with_for_update(key_share=True)
-    )
+    query = select(batches.c.id).where(batches.c.id.in_(sorted(batch_ids))).order_by(batches.c.id)
+    await conn.execute(dialect.lock_for_update_of_row(query))
 
 
 async def settle_failed_turn(
