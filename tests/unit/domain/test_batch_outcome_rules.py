@@ -36,7 +36,9 @@ def test_a_shared_stop_reason_is_reported_only_when_every_request_ended_with_it(
 ) -> None:
     outcome = batch_outcome(counts, end)
     present = reasons_present(counts)
-    cancelled_batch = outcome.status is BatchStatus.CANCELLED and ItemStatus.CANCELLED in statuses_present(counts)
+    cancelled_batch = outcome.status is BatchStatus.CANCELLED and ItemStatus.CANCELLED in statuses_present(
+        counts
+    )
     if not cancelled_batch:
         assert (outcome.stop_reason is not None) == (len(present) == 1 and None not in present)
 

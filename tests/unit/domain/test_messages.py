@@ -33,7 +33,11 @@ def test_content_parts_are_kept_exactly_as_the_client_sent_them() -> None:
     odd = {"type": "omitted_reasoning", "signature": "sig", "extra": {"nested": [1, 2]}}
     message = Message("message-1", "agent-1", Role.ASSISTANT, NOW, content=[odd, text_part("ok")])
     assert message.content[0] is odd
-    assert message.content[0] == {"type": "omitted_reasoning", "signature": "sig", "extra": {"nested": [1, 2]}}
+    assert message.content[0] == {
+        "type": "omitted_reasoning",
+        "signature": "sig",
+        "extra": {"nested": [1, 2]},
+    }
 
 
 def test_messages_do_not_share_their_lists() -> None:

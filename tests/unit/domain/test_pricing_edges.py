@@ -42,7 +42,10 @@ def test_cache_writes_only_count_for_the_prompt_not_already_read_from_cache() ->
 
 def test_a_price_without_cached_or_write_prices_charges_the_input_price_for_them() -> None:
     plain = ModelPrice(Decimal("1"), Decimal("2"))
-    assert step_cost(plain, Lane.DIRECT, 100, 0, cached_tokens=30, cache_write_tokens=30).nanos == 100 * PER_TOKEN
+    assert (
+        step_cost(plain, Lane.DIRECT, 100, 0, cached_tokens=30, cache_write_tokens=30).nanos
+        == 100 * PER_TOKEN
+    )
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,9 @@ def test_request_counts_add_up_to_the_total_across_statuses() -> None:
 
 
 def test_usage_totals_prompt_and_completion_and_cached_tokens_are_inside_the_prompt() -> None:
-    usage = Usage(prompt_tokens=120, completion_tokens=30, step_count=2, cached_tokens=100, cache_write_tokens=20)
+    usage = Usage(
+        prompt_tokens=120, completion_tokens=30, step_count=2, cached_tokens=100, cache_write_tokens=20
+    )
     assert usage.total_tokens == 150
 
 

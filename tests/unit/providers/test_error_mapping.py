@@ -27,7 +27,12 @@ REQUEST = httpx.Request("POST", "https://provider.test/v1/chat/completions")
 SDKS = {
     "openai": (
         openai,
-        SdkExceptions(openai.RateLimitError, openai.APIStatusError, (openai.APIConnectionError, openai.APITimeoutError), openai.OpenAIError),
+        SdkExceptions(
+            openai.RateLimitError,
+            openai.APIStatusError,
+            (openai.APIConnectionError, openai.APITimeoutError),
+            openai.OpenAIError,
+        ),
     ),
     "anthropic": (
         anthropic,

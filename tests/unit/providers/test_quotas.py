@@ -17,7 +17,9 @@ def test_a_file_without_quotas_limits_nothing(providers_file: ProvidersFile) -> 
     assert load_quotas(providers_file('[providers.vllm]\nbase_url = "http://h/v1"\n')) == {}
 
 
-def test_each_handle_gets_the_limits_it_names_and_the_rest_stay_unbounded(providers_file: ProvidersFile) -> None:
+def test_each_handle_gets_the_limits_it_names_and_the_rest_stay_unbounded(
+    providers_file: ProvidersFile,
+) -> None:
     quotas = load_quotas(
         providers_file(
             f"[quotas.{MINI}]\nmax_open_requests = 50000\ntokens_per_minute = 200000\n"
@@ -66,14 +68,18 @@ def test_a_bad_quota_is_refused_at_start_naming_its_table_and_key(
     assert "openai/gpt-4o-mini" in str(caught.value)
 
 
-@pytest.mark.parametrize("field", ["max_open_requests", "max_open_tokens", "requests_per_minute", "tokens_per_minute"])
+@pytest.mark.parametrize(
+    "field", ["max_open_requests", "max_open_tokens", "requests_per_minute", "tokens_per_minute"]
+)
 def test_a_quota_below_one_is_refused(field: str) -> None:
     with pytest.raises(ValueError, match=f"{field} must be at least 1"):
         ModelQuota(**{field: 0})
 
 
 @pytest.mark.parametrize(("body_bytes", "tokens"), [(0, 1), (3, 1), (4, 2), (4_000, 1_001), (4_003, 1_001)])
-def test_a_requests_tokens_are_estimated_from_its_body_size_never_as_zero(body_bytes: int, tokens: int) -> None:
+def test_a_requests_tokens_are_estimated_from_its_body_size_never_as_zero(
+    body_bytes: int, tokens: int
+) -> None:
     assert estimated_tokens(body_bytes) == tokens
 
 

@@ -11,9 +11,9 @@ import pytest
 from agentbatch.domain.messages import ToolCall
 from agentbatch.providers import anthropic_wire, openai_wire
 from agentbatch.providers.base import Finish
+from agentbatch.providers.catalog import WireProtocol
 from agentbatch.providers.errors import InvalidResponse
 from agentbatch.providers.provider_batches import parse_reply
-from agentbatch.providers.catalog import WireProtocol
 
 
 def openai_reply(message: dict[str, Any], finish: str | None = "stop", **extra: Any) -> dict[str, Any]:
@@ -115,7 +115,9 @@ def test_anthropic_joins_text_blocks_and_keeps_redacted_thinking() -> None:
         (anthropic_wire.parse_response, anthropic_reply({"type": "text", "text": "hi"}, usage=None)),
     ],
 )
-def test_a_reply_without_usage_counts_zero_tokens_rather_than_failing(parse: Any, body: dict[str, Any]) -> None:
+def test_a_reply_without_usage_counts_zero_tokens_rather_than_failing(
+    parse: Any, body: dict[str, Any]
+) -> None:
     reply = parse(body)
     assert reply.text == "hi"
     assert (reply.prompt_tokens, reply.completion_tokens, reply.cached_tokens, reply.cache_write_tokens) == (

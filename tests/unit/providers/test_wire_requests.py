@@ -26,7 +26,9 @@ from tests.integration.providers.provider_wire_rules import (
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 json_objects = st.dictionaries(st.text(max_size=8), json_values, max_size=5)
@@ -44,7 +46,9 @@ def replayed_anthropic_input(call: ToolCall) -> Any:
 
 
 @given(json_objects)
-def test_an_anthropic_tool_call_replays_with_exactly_the_input_the_model_gave(tool_input: dict[str, Any]) -> None:
+def test_an_anthropic_tool_call_replays_with_exactly_the_input_the_model_gave(
+    tool_input: dict[str, Any],
+) -> None:
     reply = anthropic_wire.parse_response(
         {"content": [{"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": tool_input}]}
     )
@@ -55,7 +59,9 @@ def test_an_anthropic_tool_call_replays_with_exactly_the_input_the_model_gave(to
 def test_openai_tool_call_arguments_replay_byte_for_byte(arguments: str) -> None:
     call = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": arguments}}
     reply = openai_wire.parse_response({"choices": [{"message": {"tool_calls": [call]}}]})
-    body = openai_wire.request_body(request(user("go"), assistant(*reply.tool_calls), tool(reply.tool_calls[0], "ok")))
+    body = openai_wire.request_body(
+        request(user("go"), assistant(*reply.tool_calls), tool(reply.tool_calls[0], "ok"))
+    )
     assert body["messages"][2]["tool_calls"][0]["function"]["arguments"] == (arguments or "")
 
 
@@ -71,7 +77,9 @@ def test_openai_tool_call_arguments_replay_byte_for_byte(arguments: str) -> None
         ("{'query': 'x'}", {"INVALID_JSON": "{'query': 'x'}"}),
     ],
 )
-def test_arguments_anthropic_cannot_take_as_an_object_go_back_wrapped(arguments: str, tool_input: Any) -> None:
+def test_arguments_anthropic_cannot_take_as_an_object_go_back_wrapped(
+    arguments: str, tool_input: Any
+) -> None:
     assert replayed_anthropic_input(ToolCall("toolu_1", "lookup", arguments)) == tool_input
 
 
@@ -88,7 +96,9 @@ def test_several_results_in_one_tool_message_answer_each_call() -> None:
         {"role": "tool", "tool_call_id": "call_1", "content": "one"},
         {"role": "tool", "tool_call_id": "call_2", "content": "two"},
     ]
-    assert [(block["tool_use_id"], block["is_error"]) for block in anthropic_body["messages"][2]["content"]] == [
+    assert [
+        (block["tool_use_id"], block["is_error"]) for block in anthropic_body["messages"][2]["content"]
+    ] == [
         ("call_1", False),
         ("call_2", True),
     ]
@@ -98,7 +108,9 @@ def test_several_results_in_one_tool_message_answer_each_call() -> None:
 def test_messages_with_nothing_to_say_are_left_out_of_an_anthropic_body() -> None:
     empty_user = Message("message-2", "agent-1", Role.USER, CREATED)
     bare_approval = Message("message-3", "agent-1", Role.APPROVAL, CREATED, approve=True)
-    body = anthropic_wire.request_body(request(user("hi"), empty_user, bare_approval, assistant(text="hello")))
+    body = anthropic_wire.request_body(
+        request(user("hi"), empty_user, bare_approval, assistant(text="hello"))
+    )
     assert [message["role"] for message in body["messages"]] == ["user", "assistant"]
     assert body["messages"][0]["content"] == [{"type": "text", "text": "hi"}]
     assert anthropic_violations(body) == []
