@@ -8,7 +8,9 @@ from agentbatch.domain.batch_outcome import BatchEnd, ItemOutcomes, batch_outcom
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 
 # what a finished request can end with: a stop reason (and the status it implies) or expiry without one
-ENDINGS = [(reason.item_status, reason) for reason in StopReason] + [(ItemStatus.EXPIRED, None)]
+ENDINGS: list[tuple[ItemStatus, StopReason | None]] = [
+    (reason.item_status, reason) for reason in StopReason
+] + [(ItemStatus.EXPIRED, None)]
 
 # the store tallies with GROUP BY, so a present (status, reason) always has a count of at least 1
 outcomes = st.dictionaries(st.sampled_from(ENDINGS), st.integers(1, 5), max_size=6).map(ItemOutcomes)

@@ -61,7 +61,14 @@ def test_each_error_carries_its_http_status_and_its_detail(error: type[Agentbatc
 
 
 def test_bad_input_errors_are_all_client_errors_that_callers_can_catch_together() -> None:
-    for error in (StateConflict, Unprocessable):
-        assert issubclass(error, InvalidRequest)
-    for error in (NotFound, InvalidRequest, PayloadTooLarge, Unauthorized, IdempotencyKeyReused):
-        assert 400 <= error.status_code < 500
+    assert issubclass(StateConflict, InvalidRequest) and issubclass(Unprocessable, InvalidRequest)
+    client_errors: list[type[AgentbatchError]] = [
+        NotFound,
+        InvalidRequest,
+        StateConflict,
+        Unprocessable,
+        PayloadTooLarge,
+        Unauthorized,
+        IdempotencyKeyReused,
+    ]
+    assert all(400 <= error.status_code < 500 for error in client_errors)

@@ -1,7 +1,7 @@
-"""The emulator's file-upload parser against bodies encoded by httpx (the encoder the SDKs use), and its
+"""The emulator's file-upload parser against bodies encoded by httpx2 (the HTTP client the SDKs use), and its
 refusals of bodies that are not multipart/form-data."""
 
-import httpx
+import httpx2
 import pytest
 
 from agentbatch.emulator.multipart import FormPart, MultipartError, parse_form
@@ -10,7 +10,7 @@ JSONL = b'{"custom_id": "a", "body": {}}\r\n{"custom_id": "b"}\n'
 
 
 def encoded(files: dict[str, tuple[str, bytes, str]], data: dict[str, str]) -> tuple[bytes, str]:
-    request = httpx.Request("POST", "http://emulator/v1/files", files=files, data=data)
+    request = httpx2.Request("POST", "http://emulator/v1/files", files=files, data=data)
     return request.read(), request.headers["content-type"]
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anthropic
-import httpx
+import httpx2
 import orjson
 import pytest
 
@@ -70,7 +70,7 @@ async def test_each_request_is_sent_with_its_custom_id_and_the_body_as_params() 
 
 
 async def test_a_refused_submission_is_a_rejection_the_engine_does_not_retry() -> None:
-    response = httpx.Response(413, request=httpx.Request("POST", "http://p"))
+    response = httpx2.Response(413, request=httpx2.Request("POST", "http://p"))
     fake = FakeAnthropic(failure=anthropic.APIStatusError("request_too_large", response=response, body=None))
     with pytest.raises(ProviderRejected) as caught:
         await adapter(fake).submit("lane-7", [RequestLine("c1", orjson.dumps(PARAMS))])
@@ -151,7 +151,7 @@ async def test_cancel_and_close_reach_the_sdk_and_its_failures_are_mapped() -> N
     await api.close()
     assert fake.cancelled == ["msgbatch_1"] and fake.closed
 
-    response = httpx.Response(529, request=httpx.Request("POST", "http://p"))
+    response = httpx2.Response(529, request=httpx2.Request("POST", "http://p"))
     fake.failure = anthropic.APIStatusError("overloaded", response=response, body=None)
     with pytest.raises(ProviderUnavailable):
         await api.status("msgbatch_1")

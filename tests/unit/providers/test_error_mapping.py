@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anthropic
-import httpx
+import httpx2
 import openai
 import pytest
 
@@ -23,7 +23,7 @@ from agentbatch.providers.errors import (
     retry_after_seconds,
 )
 
-REQUEST = httpx.Request("POST", "https://provider.test/v1/chat/completions")
+REQUEST = httpx2.Request("POST", "https://provider.test/v1/chat/completions")
 SDKS = {
     "openai": (
         openai,
@@ -48,7 +48,7 @@ SDKS = {
 
 def status_error(sdk: Any, status: int, headers: dict[str, str] | None = None) -> Exception:
     """The exception the SDK raises for this HTTP status (429 has its own class; the others share a base)."""
-    response = httpx.Response(status, headers=headers or {}, request=REQUEST)
+    response = httpx2.Response(status, headers=headers or {}, request=REQUEST)
     kind = sdk.RateLimitError if status == 429 else sdk.APIStatusError
     error: Exception = kind(f"Error code: {status}", response=response, body=None)
     return error

@@ -4,7 +4,7 @@ reads, and when a whole batch counts as failed or over quota."""
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 import openai
 import orjson
 import pytest
@@ -79,7 +79,7 @@ async def test_the_batch_is_created_for_chat_completions_with_the_submission_in_
 
 
 async def test_a_refused_upload_is_a_provider_error_and_creates_no_batch() -> None:
-    response = httpx.Response(429, headers={"retry-after": "3"}, request=httpx.Request("POST", "http://p"))
+    response = httpx2.Response(429, headers={"retry-after": "3"}, request=httpx2.Request("POST", "http://p"))
     fake = FakeOpenAI(failure=openai.RateLimitError("slow down", response=response, body=None))
     with pytest.raises(RateLimited) as caught:
         await adapter(fake).submit("lane-7", [RequestLine("c1", b"{}")])
@@ -241,7 +241,7 @@ async def test_cancel_and_close_reach_the_sdk_and_its_failures_are_mapped() -> N
     await api.close()
     assert fake.cancelled == ["batch_1"] and fake.closed
 
-    response = httpx.Response(500, request=httpx.Request("POST", "http://p"))
+    response = httpx2.Response(500, request=httpx2.Request("POST", "http://p"))
     fake.failure = openai.InternalServerError("boom", response=response, body=None)
     with pytest.raises(ProviderUnavailable):
         await api.cancel("batch_1")
