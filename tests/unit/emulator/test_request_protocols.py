@@ -126,6 +126,8 @@ HISTORIES = [
         2,
         "first",
     ),
+    # a text-only reply before the call is no step of its own (Anthropic merges the two into one turn)
+    ([user("first"), assistant(text="Let me look."), assistant(CALL_1), tool(CALL_1, "r1")], 1, "first"),
     ([user("old"), assistant(CALL_1), tool(CALL_1, "r1"), assistant(text="done"), user("new")], 0, "new"),
 ]
 
