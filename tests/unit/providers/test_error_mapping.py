@@ -17,33 +17,15 @@ from agentbatch.providers.errors import (
     ProviderUnavailable,
     ProviderUnreachable,
     RateLimited,
-    SdkExceptions,
     mapped_errors,
     parse_json,
     retry_after_seconds,
 )
+from agentbatch.providers.sdk_clients import ANTHROPIC_ERRORS, OPENAI_ERRORS
 
 REQUEST = httpx2.Request("POST", "https://provider.test/v1/chat/completions")
-SDKS = {
-    "openai": (
-        openai,
-        SdkExceptions(
-            openai.RateLimitError,
-            openai.APIStatusError,
-            (openai.APIConnectionError, openai.APITimeoutError),
-            openai.OpenAIError,
-        ),
-    ),
-    "anthropic": (
-        anthropic,
-        SdkExceptions(
-            anthropic.RateLimitError,
-            anthropic.APIStatusError,
-            (anthropic.APIConnectionError, anthropic.APITimeoutError),
-            anthropic.AnthropicError,
-        ),
-    ),
-}
+SDKS = {"openai": (openai, OPENAI_ERRORS), "anthropic": (anthropic, ANTHROPIC_ERRORS)}
+"""Each SDK module with the exception table its clients are mapped through (``providers/sdk_clients.py``)."""
 
 
 def status_error(sdk: Any, status: int, headers: dict[str, str] | None = None) -> Exception:
