@@ -53,6 +53,19 @@ def load_quotas(path: Path | None) -> dict[str, ModelQuota]:
                     f"[{section}.{handle!r}]: unknown keys {sorted(unknown)}; known: {list(_KEYS)}"
                 )
             earlier = found.get(handle, ModelQuota())
-            values = {name: entry.get(name, getattr(earlier, name)) for name in _KEYS}
-            found[handle] = ModelQuota(**{k: None if v is None else int(v) for k, v in values.items()})
+            values = {
+                name: _count(section, handle, name, entry.get(name, getattr(earlier, name))) for name in _KEYS
+            }
+            found[handle] = ModelQuota(**values)
     return found
+
+
+def _count(section: str, handle: str, name: str, value: object) -> int | None:
+    """A quota value: a whole number of at least 1 (TOML's ``true`` and ``1.5`` are not one)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"[{section}.{handle!r}]: {name} must be a whole number of at least 1, got {value!r}"
+        )
+    return value
