@@ -195,11 +195,11 @@ def request(*messages: RequestMessage, **options: Any) -> TurnRequest:
 
 
 def history_message(role: Role, text: str = "", **fields: Any) -> Message:
+    fields.setdefault("created_at", NOW)
     return Message(
         id=f"message-{next(_call_numbers)}",
         agent_id=AGENT_ID,
         role=role,
-        created_at=NOW,
         content=[text_part(text)] if text else [],
         **fields,
     )
