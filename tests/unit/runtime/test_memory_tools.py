@@ -113,10 +113,12 @@ def test_an_edit_over_the_blocks_limit_is_refused_naming_block_size_and_limit(
     assert value_of(mem) == "short" and mem.changed == {}
 
 
-def test_an_edit_exactly_at_the_limit_is_accepted() -> None:
+def test_an_edit_exactly_at_the_limit_is_accepted_one_character_more_is_not() -> None:
     mem = memory("", limit=5)
 
     mem.core_memory_append("human", "12345")
+    with pytest.raises(ToolError, match="6 characters long, over its limit of 5"):
+        mem.memory_replace("human", "5", "56")
 
     assert value_of(mem) == "12345"
 
