@@ -99,10 +99,10 @@ class TurnRunner:
                 rules.record(call.name, outcome.content)
                 pending.append(_tool_message(agent.id, call, outcome, None, tags))
             pending += input_messages(request, agent.id, now, tags)
-        else:  # resumed elsewhere: the calls this turn already made still count for its rules
-            rules.called = [
-                m.name for m in history if m.role is Role.TOOL and m.batch_item_id == turn.item_id and m.name
-            ]
+        else:  # resumed elsewhere: the calls this turn already made, and the last output, still count
+            made = [m for m in history if m.role is Role.TOOL and m.batch_item_id == turn.item_id and m.name]
+            rules.called = [m.name for m in made if m.name]
+            rules.last_output = made[-1].text if made else None
         tools = [
             ToolSpec(t.name, t.description or "", t.json_schema.get("parameters") or {}) for t in agent.tools
         ]

@@ -205,3 +205,23 @@ async def test_a_resumed_turn_remembers_the_calls_it_already_made() -> None:
 
     offered = set(gateway.offered(1))
     assert "lookup" not in offered and "answer" in offered
+
+
+async def test_a_resumed_turn_still_follows_a_conditional_rule_on_the_last_output() -> None:
+    rule = {
+        "type": "conditional",
+        "tool_name": "lookup",
+        "child_output_mapping": {"found": "answer", "missing": "finish"},
+        "require_output_mapping": True,
+    }
+    made = call("lookup")
+    history = [
+        history_message(Role.USER, "find it", batch_item_id=ITEM_ID),
+        history_message(Role.ASSISTANT, tool_calls=[made], batch_item_id=ITEM_ID),
+        history_message(Role.TOOL, "found", name="lookup", tool_call_id=made.id, batch_item_id=ITEM_ID),
+    ]
+    gateway = ScriptedGateway(calls(call("answer")), reply("done"))
+
+    await run_turn(gateway, ruled(rule), history=history, steps_done=1)
+
+    assert gateway.offered(1) == ["answer"] and gateway.requests[0].tool_choice == "required"
