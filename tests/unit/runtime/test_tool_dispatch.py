@@ -67,6 +67,26 @@ def test_no_arguments_at_all_are_an_empty_object(arguments: str) -> None:
     assert parse_arguments(arguments, {}) == {}
 
 
+def test_a_null_optional_argument_is_left_out_so_the_default_applies() -> None:
+    assert parse_arguments('{"name": "a", "count": null, "flag": null}', PARAMETERS) == {"name": "a"}
+
+
+def test_a_null_required_argument_is_refused() -> None:
+    with pytest.raises(ToolError, match="argument 'name' must be of type string"):
+        parse_arguments('{"name": null}', PARAMETERS)
+
+
+async def test_memory_insert_with_a_null_line_appends() -> None:
+    run, _, memory = executor()
+
+    outcome = await run.run(
+        ToolCall("c1", "memory_insert", '{"label": "human", "new_string": "Tea", "insert_line": null}')
+    )
+
+    assert (outcome.effect, outcome.status) == (Effect.CONTINUE, "success")
+    assert memory.blocks[0].value == "Ada\nTea"
+
+
 def test_a_schema_without_properties_accepts_any_names() -> None:
     assert parse_arguments('{"whatever": 1}', {"type": "object"}) == {"whatever": 1}
 
