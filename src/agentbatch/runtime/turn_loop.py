@@ -34,7 +34,7 @@ from agentbatch.runtime.tools.approvals import resolve_reply
 from agentbatch.runtime.tools.memory_tools import Memory
 from agentbatch.runtime.tools.sandbox import ToolSandbox
 from agentbatch.runtime.tools.tool_calls import Effect, ToolExecutor, ToolOutcome
-from agentbatch.runtime.tools.tool_rules import ToolRuleSolver, parse_rules
+from agentbatch.runtime.tools.tool_rules import CONSTRAINT_ERROR, ToolRuleSolver, parse_rules
 
 
 @dataclass(slots=True)
@@ -100,7 +100,14 @@ class TurnRunner:
                 pending.append(_tool_message(agent.id, call, outcome, None, tags))
             pending += input_messages(request, agent.id, now, tags)
         else:  # resumed elsewhere: the calls this turn already made, and the last output, still count
-            made = [m for m in history if m.role is Role.TOOL and m.batch_item_id == turn.item_id and m.name]
+            made = [
+                m
+                for m in history
+                if m.role is Role.TOOL
+                and m.batch_item_id == turn.item_id
+                and m.name
+                and not m.text.startswith(CONSTRAINT_ERROR)
+            ]
             rules.called = [m.name for m in made if m.name]
             rules.last_output = made[-1].text if made else None
         tools = [

@@ -225,3 +225,16 @@ async def test_a_resumed_turn_still_follows_a_conditional_rule_on_the_last_outpu
     await run_turn(gateway, ruled(rule), history=history, steps_done=1)
 
     assert gateway.offered(1) == ["answer"] and gateway.requests[0].tool_choice == "required"
+
+
+async def test_a_resumed_turn_does_not_count_a_call_the_rules_refused() -> None:
+    rule = {"type": "constrain_child_tools", "tool_name": "lookup", "children": ["answer"]}
+    gateway = ScriptedGateway(calls(call("lookup")), calls(call("finish")))
+    # the first worker: a step that called lookup, then a refused call of finish; then it dies
+    _, sink = await run_turn(gateway, ruled(rule), max_steps=2)
+    assert sink.tool_results()[1][2].startswith("[ToolConstraintError]")
+    resumed = ScriptedGateway(calls(call("answer")), reply("done"))
+
+    await run_turn(resumed, ruled(rule), history=sink.messages, steps_done=2)
+
+    assert resumed.offered(1) == ["answer"]
