@@ -97,6 +97,18 @@ def test_results_whose_call_fell_out_of_the_window_are_dropped_with_it() -> None
     assert window.dropped == len(history) - 2
 
 
+def test_a_window_does_not_open_on_an_approval_reply_whose_request_fell_out() -> None:
+    calling, result = exchange()
+    request = history_message(Role.APPROVAL, tool_calls=calling.tool_calls)
+    approval_reply = history_message(Role.APPROVAL, approve=True)
+    history = [*chat(2, size=4000), request, approval_reply, result, *chat(2)]
+    budget = sum(message_tokens(m) for m in history[-4:])
+
+    window = fit("", [], history, context_window=budget + 1, output_reserve=0)
+
+    assert window.messages == history[-2:]
+
+
 def test_a_call_that_fits_keeps_all_its_results() -> None:
     history = [*chat(2, size=4000), *exchange(results=2), *chat(1)]
 
