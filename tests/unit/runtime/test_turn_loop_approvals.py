@@ -4,7 +4,7 @@ the caller's own result (client tools), and the turn goes on from there."""
 
 import pytest
 
-from agentbatch.domain.agents import Agent
+from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.messages import Message, Role, ToolCall
 from agentbatch.domain.states import StopReason
 from agentbatch.domain.turn_requests import (
@@ -240,3 +240,92 @@ async def test_an_input_message_beside_the_approval_follows_the_results() -> Non
 
     assert [m.role for m in sink.commits[0].messages] == [Role.APPROVAL, Role.TOOL, Role.USER, Role.ASSISTANT]
     assert sink.tool_results()[0][2] == "The user denied this tool call: no reason given"
+
+
+class TestAnApprovedCallThatEndsTheTurn:
+    """As in Letta, an approved call that ends a turn (a terminal rule, send_message) ends it without
+    another model call, unless a required tool is still uncalled or the request says more."""
+
+    async def test_an_approved_terminal_tool_ends_the_turn_with_the_tool_rule_reason(self) -> None:
+        the_agent = guarded_agent({"type": "exit_loop", "tool_name": "delete_files"})
+        history = await paused(the_agent, call("delete_files", path="/tmp"))
+        gateway = ScriptedGateway()
+
+        result, sink = await run_turn(
+            gateway, the_agent, TurnRequest(messages=(ApprovalReply(approve=True),)), history=history
+        )
+
+        assert result.stop is StopReason.TOOL_RULE and result.steps == 0 and gateway.requests == []
+        [commit] = sink.commits
+        assert commit.step is None and commit.stop is StopReason.TOOL_RULE
+        assert [m.role for m in commit.messages] == [Role.APPROVAL, Role.TOOL]
+        assert result.messages == commit.messages
+
+    async def test_an_approved_send_message_ends_the_turn(self) -> None:
+        rule = {"type": "requires_approval", "tool_name": "send_message"}
+        the_agent = agent(agent_type=AgentType.MEMGPT, tool_rules=[rule])
+        history = await paused(the_agent, call("send_message", message="Hello!"))
+
+        result, sink = await run_turn(
+            ScriptedGateway(),
+            the_agent,
+            TurnRequest(messages=(ApprovalReply(approve=True),)),
+            history=history,
+        )
+
+        assert result.stop is StopReason.END_TURN
+        assert sink.tool_results() == [("send_message", "success", "Sent message successfully.")]
+
+    async def test_its_memory_edit_is_committed_with_the_end(self) -> None:
+        rules = [
+            {"type": "requires_approval", "tool_name": "core_memory_append"},
+            {"type": "exit_loop", "tool_name": "core_memory_append"},
+        ]
+        the_agent = agent(tool_rules=rules, blocks=[block("human", "Ada")])
+        history = await paused(the_agent, call("core_memory_append", label="human", content="Tea"))
+
+        _, sink = await run_turn(
+            ScriptedGateway(),
+            the_agent,
+            TurnRequest(messages=(ApprovalReply(approve=True),)),
+            history=history,
+        )
+
+        [commit] = sink.commits
+        assert [(b.label, b.value) for b in commit.changed_blocks] == [("human", "Ada\nTea")]
+        assert commit.block_bases == {"block-human": "Ada"}
+
+    async def test_a_required_tool_still_uncalled_keeps_the_turn_going(self) -> None:
+        the_agent = guarded_agent(
+            {"type": "exit_loop", "tool_name": "delete_files"},
+            {"type": "required_before_exit", "tool_name": "list_files"},
+        )
+        history = await paused(the_agent, call("delete_files", path="/tmp"))
+        gateway = ScriptedGateway(calls(call("list_files")), reply("done"))
+
+        result, _ = await run_turn(
+            gateway, the_agent, TurnRequest(messages=(ApprovalReply(approve=True),)), history=history
+        )
+
+        assert result.stop is StopReason.END_TURN and len(gateway.requests) == 2
+
+    async def test_a_message_sent_with_the_approval_still_gets_an_answer(self) -> None:
+        the_agent = guarded_agent({"type": "exit_loop", "tool_name": "delete_files"})
+        history = await paused(the_agent, call("delete_files", path="/tmp"))
+        gateway = ScriptedGateway(reply("Deleted, and here is why."))
+        both = TurnRequest(messages=(ApprovalReply(approve=True), user("and tell me why")))
+
+        result, _ = await run_turn(gateway, the_agent, both, history=history)
+
+        assert result.stop is StopReason.END_TURN and len(gateway.requests) == 1
+
+    async def test_a_denied_terminal_call_lets_the_model_answer_the_denial(self) -> None:
+        the_agent = guarded_agent({"type": "exit_loop", "tool_name": "delete_files"})
+        history = await paused(the_agent, call("delete_files", path="/"))
+        gateway = ScriptedGateway(reply("I will not delete anything."))
+
+        result, _ = await run_turn(
+            gateway, the_agent, TurnRequest(messages=(ApprovalReply(approve=False),)), history=history
+        )
+
+        assert result.stop is StopReason.END_TURN and len(gateway.requests) == 1
