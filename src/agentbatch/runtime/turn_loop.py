@@ -36,6 +36,8 @@ from agentbatch.runtime.tools.sandbox import ToolSandbox
 from agentbatch.runtime.tools.tool_calls import Effect, ToolExecutor, ToolOutcome
 from agentbatch.runtime.tools.tool_rules import CONSTRAINT_ERROR, ToolRuleSolver, parse_rules
 
+NOT_RUN = "Not run: another call of this step was invalid."
+
 
 @dataclass(slots=True)
 class TurnInput:
@@ -253,6 +255,8 @@ class TurnRunner:
                 stop = StopReason.END_TURN
             elif broken is None and stop is None and rules.is_terminal(call.name):
                 stop = StopReason.TOOL_RULE
+        if stop is StopReason.INVALID_TOOL_CALL and assistant.role is Role.APPROVAL:
+            _release_paused(assistant, messages, step_id, tags)
         return stop, error
 
     async def _end(
@@ -265,13 +269,28 @@ class TurnRunner:
         return result
 
 
+def _release_paused(
+    assistant: Message, messages: list[Message], step_id: str, tags: dict[str, str | None]
+) -> None:
+    """A step that ends invalid runs none of the calls it held for approval: each gets a not-run
+    result, so the agent is left waiting for nothing."""
+    assistant.role = Role.ASSISTANT
+    answered = {message.tool_call_id for message in messages if message.role is Role.TOOL}
+    not_run = ToolOutcome(Effect.INVALID, "error", NOT_RUN)
+    messages.extend(
+        _tool_message(assistant.agent_id, call, not_run, step_id, tags)
+        for call in assistant.tool_calls
+        if call.id not in answered
+    )
+
+
 async def _carry_out(
     executor: ToolExecutor, rules: ToolRuleSolver, call: ToolCall, broken: str | None, after_invalid: bool
 ) -> ToolOutcome:
     """Run one call of a step, unless an earlier call was invalid, the rules forbid it now (the model
     is told why and may try again), or it waits for approval."""
     if after_invalid:
-        return ToolOutcome(Effect.INVALID, "error", "Not run: an earlier call of this step was invalid.")
+        return ToolOutcome(Effect.INVALID, "error", NOT_RUN)
     if broken is not None:
         return ToolOutcome(Effect.CONTINUE, "error", broken)
     if rules.needs_approval(call.name):

@@ -329,3 +329,18 @@ class TestAnApprovedCallThatEndsTheTurn:
         )
 
         assert result.stop is StopReason.END_TURN and len(gateway.requests) == 1
+
+
+async def test_a_step_ending_invalid_leaves_no_call_waiting_for_approval() -> None:
+    held, bad = call("delete_files", path="/"), call("no_such_tool")
+    gateway = ScriptedGateway(calls(held, bad))
+
+    result, sink = await run_turn(gateway, guarded_agent())
+
+    assert result.stop is StopReason.INVALID_TOOL_CALL
+    assert [m.role for m in sink.messages] == [Role.USER, Role.ASSISTANT, Role.TOOL, Role.TOOL]
+    results = {m.tool_call_id: m.tool_returns[0].content for m in sink.messages if m.role is Role.TOOL}
+    assert results[held.id] == "Not run: another call of this step was invalid."
+    # the agent's next message is a plain one, not an approval reply
+    next_turn, _ = await run_turn(ScriptedGateway(reply("hi")), guarded_agent(), history=sink.messages)
+    assert next_turn.stop is StopReason.END_TURN

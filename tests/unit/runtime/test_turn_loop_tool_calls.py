@@ -111,7 +111,7 @@ async def test_calls_after_an_invalid_one_in_the_same_step_are_not_run() -> None
         ("no_such_tool", "error"),
         ("core_memory_append", "error"),
     ]
-    assert "earlier call of this step was invalid" in sink.tool_results()[2][2]
+    assert sink.tool_results()[2][2] == "Not run: another call of this step was invalid."
     assert sink.commits[0].changed_blocks == []
 
 
