@@ -1,0 +1,107 @@
+"""A migrated database per test module, on SQLite and on PostgreSQL, for tests of the store on its own.
+
+Each module gets one database (an SQLite file copied from a migrated template, or a PostgreSQL database
+cloned from the session's migrated template) and every test in it gets its own ``owner`` and fresh ids,
+so tests share the database without seeing each other's rows. A test that looks at a whole table
+(expiry sweeps, key rings, orphan adoption) asks for ``fresh_db`` instead: a database of its own.
+"""
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from agentbatch.server import prepare_database
+from agentbatch.store.database import Database
+from tests.support.databases import PostgresTemplate
+
+_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated (with the base tools) once; every module starts from a copy."""
+    path = tmp_path_factory.mktemp("store-template") / "template.db"
+
+    async def migrate() -> None:
+        db = Database(f"sqlite:///{path}")
+        try:
+            await prepare_database(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+def _database_url(
+    backend: str,
+    directory: Path,
+    sqlite_template: Path,
+    postgres_template: PostgresTemplate | None,
+) -> Iterator[str]:
+    if backend == "sqlite":
+        copy = directory / f"store-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(sqlite_template, copy)
+        yield f"sqlite:///{copy}"
+        return
+    if postgres_template is None:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    url = postgres_template.clone()
+    try:
+        yield url
+    finally:
+        postgres_template.drop(url)
+
+
+@pytest.fixture(scope="module", params=_BACKENDS)
+def store_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+    postgres_template: PostgresTemplate | None,
+) -> Iterator[str]:
+    """This module's migrated database."""
+    yield from _database_url(
+        request.param, tmp_path_factory.mktemp("store"), sqlite_template, postgres_template
+    )
+
+
+@pytest.fixture
+async def db(store_url: str) -> AsyncIterator[Database]:
+    database = Database(store_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def backend(store_url: str) -> str:
+    return "sqlite" if store_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def fresh_url(
+    store_url: str,
+    tmp_path: Path,
+    sqlite_template: Path,
+    postgres_template: PostgresTemplate | None,
+) -> Iterator[str]:
+    backend = "sqlite" if store_url.startswith("sqlite") else "postgresql"
+    yield from _database_url(backend, tmp_path, sqlite_template, postgres_template)
+
+
+@pytest.fixture
+async def fresh_db(fresh_url: str) -> AsyncIterator[Database]:
+    """A migrated database of this test's own, on the module's backend."""
+    database = Database(fresh_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def owner() -> str:
+    """An owner id of this test alone."""
+    return f"user-{uuid.uuid4()}"
