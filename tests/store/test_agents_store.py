@@ -1,6 +1,7 @@
 """Agents in the store: what is written reads back, each owner sees only their own, tags and tools are
 kept in order, and deleting an agent takes its tags, links, history and unshared blocks with it."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -82,9 +83,20 @@ async def test_load_agents_returns_only_those_that_exist(db: Database, owner: st
     assert found[second.id].blocks == []
 
 
-async def _names(db: Database, owner: str, page: PageRequest, **filters: object) -> list[str]:
+async def _names(
+    db: Database,
+    owner: str,
+    page: PageRequest,
+    *,
+    name: str | None = None,
+    tags: Sequence[str] = (),
+    match_all_tags: bool = False,
+) -> list[str]:
     async with db.read() as conn:
-        return [a.name for a in await agent_store.list_agents(conn, owner, page, **filters)]  # type: ignore[arg-type]
+        found = await agent_store.list_agents(
+            conn, owner, page, name=name, tags=tags, match_all_tags=match_all_tags
+        )
+    return [a.name for a in found]
 
 
 async def test_agents_list_newest_first_by_default_and_pages_are_exact(db: Database, owner: str) -> None:
