@@ -140,6 +140,8 @@ async def store_batch(
     callback_url: str | None = None,
     expires_at: datetime | None = None,
     model: str = "openai/gpt-4o-mini",
+    text: str = "request",
+    metadata: dict[str, object] | None = None,
 ) -> StoredBatch:
     """A batch with one request per agent id given (an agent may appear more than once)."""
     batch = Batch(
@@ -149,13 +151,13 @@ async def store_batch(
         request_count=len(agent_ids),
         created_at=created_at,
         updated_at=created_at,
-        metadata={"suite": "store"},
+        metadata=metadata if metadata is not None else {"suite": "store"},
         callback_url=callback_url,
         expires_at=expires_at,
     )
     names = custom_ids if custom_ids is not None else [None] * len(agent_ids)
     items = [
-        NewItem(agent_id, model, request(f"request {n}"), custom_id=custom_id)
+        NewItem(agent_id, model, request(f"{text} {n}"), custom_id=custom_id)
         for n, (agent_id, custom_id) in enumerate(zip(agent_ids, names, strict=True))
     ]
     async with db.write() as conn:
