@@ -105,9 +105,11 @@ async def test_every_attempt_is_logged_and_the_last_outcome_is_on_the_batch(
             assert (batch.callback_status_code, batch.callback_error) == (None, "attempt 1 failed")
     async with fresh_db.read() as conn:
         logged = await callbacks.list_deliveries(conn, owed.id)
+        batch = await batch_store.get_batch(conn, owner, owed.id)
 
     assert logged == attempts
     assert not logged[0].reached_endpoint and logged[1].reached_endpoint
+    assert batch is not None
     assert (batch.callback_status_code, batch.callback_error) == (200, None)
     assert batch.callback_sent_at == attempts[2].attempted_at
     assert await _claim(fresh_db, timedelta(days=1)) == []
