@@ -3,19 +3,24 @@
 Each module gets one database (an SQLite file copied from a migrated template, or a PostgreSQL database
 cloned from the session's migrated template) and every test in it gets its own ``owner`` and fresh ids,
 so tests share the database without seeing each other's rows. A test that looks at a whole table
-(expiry sweeps, key rings, orphan adoption) asks for ``fresh_db`` instead: a database of its own.
+(expiry sweeps, key rings, orphan adoption) asks for ``fresh_db`` instead: the module's database emptied
+for it.
 """
 
 import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from agentbatch.runtime.tools.base_tools import builtin_tools
 from agentbatch.server import prepare_database
 from agentbatch.store.database import Database
+from agentbatch.store.tables import metadata
+from agentbatch.store.tools import sync_builtin_tools
 from tests.support.databases import PostgresTemplate
 
 _BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -77,28 +82,25 @@ async def db(store_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-@pytest.fixture
-def backend(store_url: str) -> str:
-    return "sqlite" if store_url.startswith("sqlite") else "postgresql"
+async def _empty(database: Database) -> None:
+    """Every row gone but the schema's and the base tools' (as they were migrated)."""
+    async with database.write() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
+        await sync_builtin_tools(conn, builtin_tools(), datetime.now(UTC))
 
 
 @pytest.fixture
-def fresh_url(
-    store_url: str,
-    tmp_path: Path,
-    sqlite_template: Path,
-    postgres_template: PostgresTemplate | None,
-) -> Iterator[str]:
-    backend = "sqlite" if store_url.startswith("sqlite") else "postgresql"
-    yield from _database_url(backend, tmp_path, sqlite_template, postgres_template)
-
-
-@pytest.fixture
-async def fresh_db(fresh_url: str) -> AsyncIterator[Database]:
-    """A migrated database of this test's own, on the module's backend."""
-    database = Database(fresh_url)
-    yield database
-    await database.dispose()
+async def fresh_db(store_url: str) -> AsyncIterator[Database]:
+    """The module's database emptied, for a test that looks at whole tables; emptied again afterwards,
+    so what the test leaves (or changes in the base tools) reaches no other test."""
+    database = Database(store_url)
+    await _empty(database)
+    try:
+        yield database
+    finally:
+        await _empty(database)
+        await database.dispose()
 
 
 @pytest.fixture
