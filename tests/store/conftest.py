@@ -42,26 +42,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _database_url(
-    backend: str,
-    directory: Path,
-    sqlite_template: Path,
-    postgres_template: PostgresTemplate | None,
-) -> Iterator[str]:
-    if backend == "sqlite":
-        copy = directory / f"store-{uuid.uuid4().hex[:8]}.db"
-        shutil.copyfile(sqlite_template, copy)
-        yield f"sqlite:///{copy}"
-        return
-    if postgres_template is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    url = postgres_template.clone()
-    try:
-        yield url
-    finally:
-        postgres_template.drop(url)
-
-
 @pytest.fixture(scope="module", params=_BACKENDS)
 def store_url(
     request: pytest.FixtureRequest,
@@ -70,9 +50,18 @@ def store_url(
     postgres_template: PostgresTemplate | None,
 ) -> Iterator[str]:
     """This module's migrated database."""
-    yield from _database_url(
-        request.param, tmp_path_factory.mktemp("store"), sqlite_template, postgres_template
-    )
+    if request.param == "sqlite":
+        copy = tmp_path_factory.mktemp("store") / "store.db"
+        shutil.copyfile(sqlite_template, copy)
+        yield f"sqlite:///{copy}"
+        return
+    if postgres_template is None:
+        pytest.skip("PostgreSQL is not reachable (AGENTBATCH_TEST_PG, default 127.0.0.1:5432)")
+    url = postgres_template.clone()
+    try:
+        yield url
+    finally:
+        postgres_template.drop(url)
 
 
 @pytest.fixture
