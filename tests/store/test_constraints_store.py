@@ -3,12 +3,12 @@ batch; and text that the databases treat differently (NUL, which PostgreSQL refu
 both; every other character round-trips exactly; a lone surrogate is refused and writes nothing)."""
 
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
 import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.paging import PageRequest
@@ -196,3 +196,24 @@ async def test_a_stored_request_reads_back_as_the_same_request(db: Database, own
         (done,) = (await results.walk(conn, stored_batch.id, 0, 10)).finished
 
     assert done.request == request(f"{text} 0")
+
+
+async def test_times_come_back_in_utc_whatever_zone_they_were_given_in(db: Database, owner: str) -> None:
+    paris = timezone(timedelta(hours=1))
+    given = datetime(2026, 11, 30, 13, 0, 0, 123456, tzinfo=paris)
+    stored = await store_agent(db, agent(owner, created_at=given))
+
+    async with db.read() as conn:
+        found = await agent_store.get_agent(conn, owner, stored.id)
+
+    assert found is not None
+    assert found.created_at == given
+    assert (found.created_at.tzinfo, found.created_at.hour, found.created_at.microsecond) == (UTC, 12, 123456)
+
+
+async def test_a_time_without_a_zone_is_refused(db: Database, owner: str) -> None:
+    with pytest.raises(StatementError, match="naive datetimes"):
+        await store_agent(db, agent(owner, created_at=datetime(2026, 11, 30, 12, 0)))
+
+    async with db.read() as conn:
+        assert await agent_store.list_agents(conn, owner, PageRequest()) == []
