@@ -9,7 +9,7 @@ from agentbatch.api.schemas.batches import BatchRequestIn
 from agentbatch.api.schemas.turns import SendMessageIn, TurnIn
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.turn_requests import ApprovalReply, InputMessage, ToolResultDecision
-from tests.unit.api.refusals import refused_fields, refusal_text
+from tests.unit.api.refusals import refusal_text, refused_fields
 
 
 def _request(body: dict[str, Any]) -> Any:
@@ -82,7 +82,10 @@ def test_a_tool_result_reply_becomes_a_typed_decision() -> None:
 def test_client_tools_keep_their_names_descriptions_and_parameters() -> None:
     parameters = {"type": "object", "properties": {"q": {"type": "string"}}}
     request = _request(
-        {"input": "go", "client_tools": [{"name": "search", "description": "Find.", "parameters": parameters}]}
+        {
+            "input": "go",
+            "client_tools": [{"name": "search", "description": "Find.", "parameters": parameters}],
+        }
     )
     (only,) = request.client_tools
     assert (only.name, only.description, only.parameters) == ("search", "Find.", parameters)
