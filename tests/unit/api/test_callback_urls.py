@@ -11,7 +11,8 @@ import pytest
 from agentbatch.api.callback_urls import refuse_internal_callback_url
 from agentbatch.domain.errors import InvalidRequest
 
-PUBLIC = ["93.184.215.14", "8.8.8.8", "[2606:4700:4700::1111]", "1.1.1.1:8443"]
+PUBLIC = ["93.184.215.14", "8.8.8.8", "[2606:4700:4700::1111]", "1.1.1.1:8443", "[::ffff:8.8.8.8]"]
+"""Public hosts, an IPv4-mapped IPv6 form of a public address included (judged as the IPv4 address)."""
 INTERNAL = [
     "127.0.0.1",
     "127.8.9.10",
