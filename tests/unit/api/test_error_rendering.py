@@ -198,3 +198,17 @@ async def test_an_input_that_cannot_be_echoed_still_gets_a_422_in_json(
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][:2] == ["body", "count"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [(b'{"count": "\xff\xfe"}', 400), (b"\xef\xbb\xbf{}", 422), (b"[" * 10_000, 400)],
+    ids=["not-utf8", "byte-order-mark", "nested-too-deep-to-parse"],
+)
+async def test_bytes_that_are_not_json_text_are_a_4xx_not_a_500(
+    client_of: AppClient, raw: bytes, status: int
+) -> None:
+    response = await client_of(_app()).post(
+        "/echo", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status and response.json()["detail"]

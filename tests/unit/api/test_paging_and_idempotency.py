@@ -7,13 +7,13 @@ from fastapi import Depends, FastAPI, Header, Request
 
 from agentbatch.api.idempotency import IDEMPOTENCY_KEY, idempotency_key
 from agentbatch.api.paging import MAX_LIMIT, page_params
-from agentbatch.api.storable_input import install_validation_error_rendering
+from agentbatch.api.storable_input import install_validation_error_rendering, reject_unstorable_input
 from agentbatch.domain.paging import PageRequest
 from tests.unit.api.conftest import AppClient
 
 
 def _app() -> FastAPI:
-    app = FastAPI()
+    app = FastAPI(dependencies=[Depends(reject_unstorable_input)])
     install_validation_error_rendering(app)
 
     @app.get("/items")
@@ -124,3 +124,12 @@ async def test_a_key_that_is_empty_too_long_or_not_printable_ascii_is_a_422(
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+async def test_a_nul_in_a_paging_cursor_is_refused_though_the_route_only_declares_a_dependency(
+    client_of: AppClient,
+) -> None:
+    """Parameters a dependency declares are checked like the route's own (they reach the store too)."""
+    response = await client_of(_app()).get("/items", params={"after": "job-\x00"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "after"]
