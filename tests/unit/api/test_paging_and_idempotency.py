@@ -120,7 +120,7 @@ async def test_a_key_that_is_empty_too_long_or_not_printable_ascii_is_a_422(
     client_of: AppClient, key: str
 ) -> None:
     response = await client_of(_app()).post(
-        "/batches", json={}, headers=[("Idempotency-Key", key.encode("utf-8"))]
+        "/batches", json={}, headers=[(b"Idempotency-Key", key.encode("utf-8"))]
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
