@@ -33,7 +33,8 @@ QUICK = RetryPolicy(window_s=60.0, base_s=0.01, max_s=0.02)
 
 
 def attempts_counted(result: str) -> float:
-    return metrics.CALLBACK_ATTEMPTS.labels(result)._value.get()
+    """As ``GET /metrics`` shows it."""
+    return metrics.REGISTRY.get_sample_value("agentbatch_callback_attempts_total", {"result": result}) or 0.0
 
 
 @asynccontextmanager

@@ -153,11 +153,7 @@ async def test_live_workers_each_take_an_equal_share_of_the_model_limit(processe
 async def test_a_smaller_share_bounds_the_calls_in_flight_from_then_on() -> None:
     hold = asyncio.Event()
     model = ScriptedModel(hold=hold)
-    registry = ProviderRegistry(ProviderCatalog())
-    registry._models["openai"] = model  # type: ignore[assignment]
-    gateway = EngineGateway(
-        registry, concurrency=6, retry_budget_s=1.0, backoff_base_s=0.001, backoff_max_s=0.01
-    )
+    gateway = gateway_of({"openai": model}, FakeClock(), concurrency=6)
     await gateway.share_with(3)  # six calls shared by three workers: two each
     model.busy_at = 2
 
