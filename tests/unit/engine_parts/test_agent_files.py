@@ -252,6 +252,64 @@ async def test_a_bad_file_is_refused_naming_the_problem_and_writes_nothing(
     assert await stored(db) == before
 
 
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (minimal_file(messages={"0": {"role": "user"}}), "agents[0].messages must be a list, not an object"),
+        (minimal_file(messages=["hi"]), "agents[0].messages[0] must be an object, not a string"),
+        (
+            minimal_file(messages=[{"role": "user", "content": 5}]),
+            "agents[0].messages[0].content must be a string or a list, not a whole number",
+        ),
+        (
+            minimal_file(messages=[{"role": "assistant", "tool_calls": ["call"]}]),
+            "agents[0].messages[0].tool_calls[0] must be an object, not a string",
+        ),
+        (
+            minimal_file(messages=[{"role": "assistant", "tool_calls": [{"function": "f()"}]}]),
+            "agents[0].messages[0].tool_calls[0].function must be an object, not a string",
+        ),
+        (
+            minimal_file(messages=[{"role": "tool", "tool_returns": [7]}]),
+            "agents[0].messages[0].tool_returns[0] must be an object, not a whole number",
+        ),
+        (minimal_file(tags=[{"team": "a"}]), "agents[0].tags[0] must be a string, not an object"),
+        (minimal_file(tool_rules="none"), "agents[0].tool_rules must be a list, not a string"),
+        (minimal_file(tool_ids=5), "agents[0].tool_ids must be a list, not a whole number"),
+        (minimal_file(name={"first": "Ada"}), "agents[0].name must be a string, not an object"),
+        (minimal_file(metadata=[1]), "agents[0].metadata must be an object, not a list"),
+        (minimal_file(llm_config="gpt-4"), "agents[0].llm_config must be an object, not a string"),
+        (
+            {**minimal_file(), "blocks": [{"id": "block-0", "label": "human", "limit": "lots"}]},
+            "blocks[0].limit must be a whole number, not a string",
+        ),
+        (
+            {**minimal_file(), "blocks": [{"id": "block-0", "label": "human", "limit": True}]},
+            "blocks[0].limit must be a whole number, not true or false",
+        ),
+        (
+            {**minimal_file(), "tools": [{**custom_tool("keepsake"), "return_char_limit": 1.5}]},
+            "tools[0].return_char_limit must be a whole number, not a number",
+        ),
+        (
+            {**minimal_file(), "tools": [{**custom_tool("keepsake"), "tags": "x"}]},
+            "tools[0].tags must be a list",
+        ),
+    ],
+)
+async def test_a_value_of_the_wrong_json_type_is_refused_naming_where_it_is(
+    agents: AgentCommands, db: Database, data: dict[str, Any], problem: str
+) -> None:
+    """Files come from anywhere: a wrong type inside one is the caller's error (a 400), never a crash."""
+    before = await stored(db)
+
+    with pytest.raises(InvalidRequest) as refused:
+        await agents.files.import_file(OWNER, data, ImportOptions())
+
+    assert str(refused.value.detail).startswith(problem)
+    assert await stored(db) == before
+
+
 async def test_a_file_whose_second_agent_is_bad_leaves_no_trace_of_the_first(
     agents: AgentCommands, db: Database
 ) -> None:
