@@ -231,3 +231,37 @@ def test_retry_delays_grow_exponentially_with_jitter_up_to_the_cap(attempts: int
     delays = [policy.delay_s(attempts) for _ in range(500)]
     assert ceiling / 2 <= min(delays) and max(delays) <= ceiling
     assert max(delays) - min(delays) > ceiling / 8  # spread out, so receivers are not hit in lockstep
+
+
+async def test_a_retry_due_when_the_process_stopped_is_sent_by_the_next_one_as_the_next_attempt(
+    db: Database, agents: AgentCommands, batches: BatchCommands
+) -> None:
+    with CallbackReceiver(statuses=[500]) as receiver:
+        batch = await ended_batch(agents, batches, receiver.url)
+        async with dispatching(db, policy=RetryPolicy(window_s=60.0, base_s=0.4, max_s=0.4)):
+            await deliveries_once(db, batch.id, lambda found: len(found) >= 1)
+        # the process stopped with the retry due later; a new one finds it in the database
+        async with dispatching(db):
+            log = await deliveries_once(db, batch.id, lambda found: len(found) >= 2)
+        ids = [headers["webhook-id"] for headers, _ in receiver.raw]
+
+    assert [(entry.attempt, entry.status_code) for entry in log] == [(1, 500), (2, 200)]
+    assert ids == [batch.id, batch.id]
+    assert log[0].next_attempt_at is not None and log[1].attempted_at >= log[0].next_attempt_at
+
+
+async def test_two_workers_sharing_a_database_send_each_callback_once(
+    db: Database, agents: AgentCommands, batches: BatchCommands
+) -> None:
+    other_worker = Database(db.url)
+    try:
+        with CallbackReceiver() as receiver:
+            ended = [await ended_batch(agents, batches, receiver.url) for _ in range(4)]
+            async with dispatching(db), dispatching(other_worker):
+                for batch in ended:
+                    await deliveries_once(db, batch.id, lambda found: len(found) >= 1)
+            posted = sorted(body["job_id"] for body in receiver.received)
+    finally:
+        await other_worker.dispose()
+
+    assert posted == sorted(batch.id for batch in ended)
