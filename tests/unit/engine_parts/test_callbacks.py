@@ -39,9 +39,9 @@ def attempts_counted(result: str) -> float:
 
 @asynccontextmanager
 async def dispatching(
-    db: Database, policy: RetryPolicy = QUICK, secret: str = SECRET
+    db: Database, policy: RetryPolicy = QUICK, secret: str = SECRET, timeout_s: float = 2.0
 ) -> AsyncIterator[CallbackDispatcher]:
-    dispatcher = CallbackDispatcher(db, timeout_s=2.0, policy=policy, poll_s=0.01, secret=secret)
+    dispatcher = CallbackDispatcher(db, timeout_s=timeout_s, policy=policy, poll_s=0.01, secret=secret)
     running = asyncio.create_task(dispatcher.run_forever())
     try:
         yield dispatcher
@@ -265,3 +265,22 @@ async def test_two_workers_sharing_a_database_send_each_callback_once(
         await other_worker.dispose()
 
     assert posted == sorted(batch.id for batch in ended)
+
+
+async def test_an_endpoint_that_never_answers_delays_only_its_own_callback(
+    db: Database, agents: AgentCommands, batches: BatchCommands
+) -> None:
+    with socket.socket() as silent, CallbackReceiver() as receiver:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # connections are queued by the kernel, never accepted nor answered
+        silent_url = f"http://127.0.0.1:{silent.getsockname()[1]}/hangs"
+        stuck = await ended_batch(agents, batches, silent_url)
+        fine = await ended_batch(agents, batches, receiver.url)
+        async with dispatching(db, policy=RetryPolicy(window_s=0.0), timeout_s=1.5):
+            await deliveries_once(db, fine.id, lambda found: len(found) >= 1)
+            async with db.read() as conn:
+                assert await list_deliveries(conn, stuck.id) == []  # still waiting for its answer
+            [timed_out] = await deliveries_once(db, stuck.id, lambda found: len(found) >= 1)
+
+    assert timed_out.status_code is None
+    assert timed_out.error is not None and "Timeout" in timed_out.error
