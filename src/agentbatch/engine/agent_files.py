@@ -15,6 +15,7 @@ from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.engine.agent_changes import ModelResolver, check_tool_rules
 from agentbatch.engine.agent_file_format import AGENT_FIELDS_KEPT, ImportReport, export_file, read_messages
+from agentbatch.engine.agent_file_shapes import AGENT, BLOCK, TOOL, check_shape
 from agentbatch.store import agents as agent_store
 from agentbatch.store import messages as message_store
 from agentbatch.store import tools as tool_store
@@ -183,6 +184,9 @@ def _entities(data: Any) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]
             raise InvalidRequest(f"`{key}` must be a list of objects")
     if not lists["agents"]:
         raise InvalidRequest("the agent file holds no agent")
+    for key, shape in (("agents", AGENT), ("blocks", BLOCK), ("tools", TOOL)):
+        for index, entry in enumerate(lists[key]):
+            check_shape(entry, shape, f"{key}[{index}]")
     blocks = {str(block.get("id")): block for block in lists["blocks"]}
     return lists["agents"], blocks, lists["tools"]
 
