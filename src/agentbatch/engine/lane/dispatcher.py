@@ -20,7 +20,7 @@ import orjson
 from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.engine.lane.gathering import UNBOUNDED, Gatherer, QueuedStep, Room
 from agentbatch.engine.lane.submission import QUOTA_REFUSAL, Submitter
-from agentbatch.engine.lane.waiting import LaneWaiter, StepKey
+from agentbatch.engine.lane.waiting import LaneWaiter, StepKey, database_reader
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle, WireProtocol
 from agentbatch.providers.errors import ProviderRejected, ProviderUnavailable
@@ -59,7 +59,9 @@ class LaneDispatcher:
         self._gatherers: dict[tuple[str, str], Gatherer] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued: dict[StepKey, asyncio.Future[None]] = {}  # in a gatherer: done once sent (or refused)
-        self._waiter = LaneWaiter(db, recheck_s=settings.recheck_s, chunk=settings.read_chunk)
+        self._waiter = LaneWaiter(
+            database_reader(db), recheck_s=settings.recheck_s, chunk=settings.read_chunk
+        )
         submitter.on_settled(self.settle)
 
     def in_lane(self, item_id: str, step_no: int) -> bool:

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from agentbatch.store import provider_batches as lane_store
 from agentbatch.store.database import Database
@@ -43,11 +43,24 @@ class _Watch:
         return True
 
 
+ReadSteps = Callable[[list[StepKey]], Awaitable[dict[StepKey, lane_store.LaneRequest]]]
+
+
+def database_reader(db: Database) -> ReadSteps:
+    """Steps' latest requests read from the database, one read-only transaction per call."""
+
+    async def read(keys: list[StepKey]) -> dict[StepKey, lane_store.LaneRequest]:
+        async with db.read() as conn:
+            return await lane_store.latest_requests(conn, keys)
+
+    return read
+
+
 class LaneWaiter:
     def __init__(
-        self, db: Database, *, recheck_s: float = 15.0, chunk: int = 500, retry_s: float = 1.0
+        self, read: ReadSteps, *, recheck_s: float = 15.0, chunk: int = 500, retry_s: float = 1.0
     ) -> None:
-        self._db = db
+        self._read = read
         self._recheck = recheck_s
         self._chunk = chunk
         self._retry = retry_s
@@ -119,8 +132,7 @@ class LaneWaiter:
         for start in range(0, len(due), self._chunk):
             chunk = due[start : start + self._chunk]
             try:
-                async with self._db.read() as conn:
-                    found = await lane_store.latest_requests(conn, chunk)
+                found = await self._read(chunk)
             except Exception:
                 log.exception("reading %d waiting lane steps failed; will retry", len(chunk))
                 self._due.update(due[start:])
