@@ -222,6 +222,13 @@ async def requests_of(conn: AsyncConnection, submission_id: str) -> list[LaneReq
     return [_request(row) for row in rows]
 
 
+async def steps_of(conn: AsyncConnection, submission_id: str) -> list[tuple[str, int]]:
+    """The (item, step) of every request of a provider batch, without their replies."""
+    r = provider_batch_requests.c
+    rows = await conn.execute(select(r.item_id, r.step_no).where(r.submission_id == submission_id))
+    return [(row.item_id, row.step_no) for row in rows]
+
+
 async def open_batches(conn: AsyncConnection, worker_id: str) -> list[ProviderBatchRow]:
     rows = await conn.execute(
         select(provider_batches).where(
