@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import event
 
 from agentbatch.domain.messages import Message, Role, text_part
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.emulator.config import EmulatorConfig
 from agentbatch.emulator.server import EmulatorThread
 from agentbatch.engine.lane.dispatcher import LaneDispatcher, LaneSettings
@@ -60,7 +61,7 @@ def _item(n: int) -> ClaimedItem:
         agent_id=f"agent-{n}",
         owner_id="user-1",
         model=str(HANDLE),
-        request={},
+        request=TurnRequest(),
         step_count=0,
         lease_owner="worker-1",
         started_at=NOW,
