@@ -1,10 +1,11 @@
 """Anthropic's Message Batches through the ``anthropic`` SDK (``client.messages.batches``)."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
+from anthropic.types.messages import MessageBatch
 
 from agentbatch.providers.errors import mapped_errors
 from agentbatch.providers.provider_batches import (
@@ -19,6 +20,34 @@ from agentbatch.providers.sdk_clients import ANTHROPIC_ERRORS, anthropic_client
 _TRANSIENT = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
 
+class StreamedRequests:
+    """``{"requests": [{"custom_id": …, "params": <line body>}, …]}`` as bytes, one request at a time
+    (iterable again for the SDK's retries), of known length."""
+
+    def __init__(self, lines: Sequence[RequestLine]) -> None:
+        self._lines = lines
+
+    def _parts(self) -> Iterator[bytes]:
+        yield b'{"requests":['
+        for n, line in enumerate(self._lines):
+            yield b'%s{"custom_id":%s,"params":' % (b"," if n else b"", orjson.dumps(line.custom_id))
+            yield line.body
+            yield b"}"
+        yield b"]}"
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self._parts())
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunk = bytearray()
+        for part in self._parts():
+            chunk += part
+            if len(chunk) >= 1 << 16:
+                yield bytes(chunk)
+                chunk.clear()
+        yield bytes(chunk)
+
+
 class AnthropicBatches:
     limits = ANTHROPIC_LIMITS
 
@@ -26,9 +55,16 @@ class AnthropicBatches:
         self.sdk = anthropic_client(base_url=base_url, api_key=api_key, direct=False)
 
     async def submit(self, submission_id: str, lines: Sequence[RequestLine]) -> str:
-        requests: Any = [{"custom_id": line.custom_id, "params": orjson.loads(line.body)} for line in lines]
+        # The create body is streamed from the lines' bytes: ``messages.batches.create`` would hold
+        # every request as parsed objects and the whole body as one string (GBs for 100,000 requests).
+        body = StreamedRequests(lines)
         with mapped_errors(ANTHROPIC_ERRORS):
-            batch = await self.sdk.messages.batches.create(requests=requests)
+            batch = await self.sdk.post(
+                "/v1/messages/batches",
+                cast_to=MessageBatch,
+                content=body,
+                options={"headers": {"Content-Type": "application/json", "Content-Length": str(len(body))}},
+            )
         return batch.id
 
     async def find(self, submission_id: str, request_count: int, since: datetime) -> str | None:

@@ -4,7 +4,7 @@ A provider batch row is written (``submitting``) with its request rows before th
 gets the provider's id right after (``open``), and ends (``ended``) when its results are stored.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,6 +81,29 @@ async def latest_request(conn: AsyncConnection, item_id: str, step_no: int) -> L
         )
     ).first()
     return None if row is None else _request(row)
+
+
+async def latest_requests(
+    conn: AsyncConnection, steps: Collection[tuple[str, int]]
+) -> dict[tuple[str, int], LaneRequest]:
+    """The newest attempt of each of these steps that was ever submitted, in one statement (the
+    caller bounds how many steps it asks for at once)."""
+    wanted = set(steps)
+    if not wanted:
+        return {}
+    r = provider_batch_requests.c
+    rows = await conn.execute(
+        select(provider_batch_requests).where(
+            r.item_id.in_({item_id for item_id, _ in wanted}),
+            r.step_no.in_({step_no for _, step_no in wanted}),
+        )
+    )
+    latest: dict[tuple[str, int], LaneRequest] = {}
+    for row in rows:
+        key = (row.item_id, row.step_no)
+        if key in wanted and (key not in latest or latest[key].attempt < row.attempt):
+            latest[key] = _request(row)
+    return latest
 
 
 async def record_submission(
@@ -197,6 +220,13 @@ async def requests_of(conn: AsyncConnection, submission_id: str) -> list[LaneReq
         select(provider_batch_requests).where(provider_batch_requests.c.submission_id == submission_id)
     )
     return [_request(row) for row in rows]
+
+
+async def steps_of(conn: AsyncConnection, submission_id: str) -> list[tuple[str, int]]:
+    """The (item, step) of every request of a provider batch, without their replies."""
+    r = provider_batch_requests.c
+    rows = await conn.execute(select(r.item_id, r.step_no).where(r.submission_id == submission_id))
+    return [(row.item_id, row.step_no) for row in rows]
 
 
 async def open_batches(conn: AsyncConnection, worker_id: str) -> list[ProviderBatchRow]:

@@ -5,12 +5,13 @@ document), record what the adapter sent, and raise a given SDK exception when to
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from anthropic.types.messages import MessageBatch, MessageBatchIndividualResponse
 from openai.types import Batch, FileObject
 
@@ -164,6 +165,21 @@ class FakeAnthropic:
         self._maybe_fail()
         self.created.append(requests)
         return anthropic_batch("msgbatch_new", "2026-01-01T00:00:00Z", processing=len(requests))
+
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[MessageBatch],
+        content: AsyncIterable[bytes],
+        options: dict[str, Any],
+    ) -> MessageBatch:
+        """The create as the adapter sends it: a streamed JSON body of the length it announces."""
+        self._maybe_fail()
+        assert path == "/v1/messages/batches" and cast_to is MessageBatch
+        body = b"".join([part async for part in content])
+        assert options["headers"]["Content-Length"] == str(len(body))
+        return await self.create(requests=orjson.loads(body)["requests"])
 
     def list(self, *, limit: int) -> AsyncIterator[MessageBatch]:
         self._maybe_fail()

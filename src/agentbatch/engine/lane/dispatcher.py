@@ -10,7 +10,6 @@ submitted once per attempt and a turn re-run after a crash finds its step in the
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ import orjson
 from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.engine.lane.gathering import UNBOUNDED, Gatherer, QueuedStep, Room
 from agentbatch.engine.lane.submission import QUOTA_REFUSAL, Submitter
+from agentbatch.engine.lane.waiting import LaneWaiter, StepKey, database_reader
 from agentbatch.providers.base import ModelRequest, ModelResponse
-from agentbatch.providers.catalog import ModelHandle
+from agentbatch.providers.catalog import ModelHandle, WireProtocol
 from agentbatch.providers.errors import ProviderRejected, ProviderUnavailable
 from agentbatch.providers.provider_batches import LineKind, lane_protocol, parse_reply, request_body
 from agentbatch.providers.quotas import ModelQuota
@@ -31,7 +31,6 @@ from agentbatch.store import provider_batches as lane_store
 from agentbatch.store.database import Database
 
 log = logging.getLogger(__name__)
-StepKey = tuple[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +41,7 @@ class LaneSettings:
     poll_max_s: float = 2.0
     max_attempts: int = 3
     recheck_s: float = 15.0
+    read_chunk: int = 500
 
 
 class LaneDispatcher:
@@ -58,8 +58,10 @@ class LaneDispatcher:
         self._settings = settings
         self._gatherers: dict[tuple[str, str], Gatherer] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._queued: set[StepKey] = set()
-        self._waiters: dict[StepKey, list[asyncio.Future[None]]] = {}
+        self._queued: dict[StepKey, asyncio.Future[None]] = {}  # in a gatherer: done once sent (or refused)
+        self._waiter = LaneWaiter(
+            database_reader(db), recheck_s=settings.recheck_s, chunk=settings.read_chunk
+        )
         submitter.on_settled(self.settle)
 
     def in_lane(self, item_id: str, step_no: int) -> bool:
@@ -79,23 +81,34 @@ class LaneDispatcher:
                 f"so dispatch 'provider_batch' cannot run {handle}"
             )
         key = (item.id, step_no)
+        latest = await self._waiter.latest(key)
         while True:
-            waiter = self._watch(key)
-            try:
-                if key not in self._queued:
-                    async with self._db.read() as conn:
-                        latest = await lane_store.latest_request(conn, item.id, step_no)
-                    if latest is not None and latest.state == LineKind.SUCCEEDED:
-                        return parse_reply(protocol, latest.result)
-                    if latest is None or latest.state != lane_store.SUBMITTED:
-                        attempt = self._next_attempt(latest)
-                        body = orjson.dumps(request_body(protocol, request))
-                        self._queue(QueuedStep(item, step_no, attempt, body), handle)
-                # On time-out: picked up by another process, perhaps; read the database again.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(waiter), self._settings.recheck_s)
-            finally:
-                self._unwatch(key, waiter)
+            if latest is not None and latest.state == LineKind.SUCCEEDED:
+                return parse_reply(protocol, latest.result)
+            if latest is None or latest.state != lane_store.SUBMITTED:
+                await self._gather(key, item, protocol, request, handle, latest)
+            # In an open provider batch (or just sent, or just refused): woken at pick-up.
+            latest = await self._waiter.ended(key)
+
+    async def _gather(
+        self,
+        key: StepKey,
+        item: ClaimedItem,
+        protocol: WireProtocol,
+        request: ModelRequest,
+        handle: ModelHandle,
+        latest: lane_store.LaneRequest | None,
+    ) -> None:
+        """Put the step's next attempt into its gatherer and wait until its provider batch was sent
+        (or refused); a step already queued (by an earlier turn of the item) is waited for, not queued
+        again."""
+        queued = self._queued.get(key)
+        if queued is None:
+            attempt = self._next_attempt(latest)
+            queued = self._queued[key] = asyncio.get_running_loop().create_future()
+            body = orjson.dumps(request_body(protocol, request))
+            self._queue(QueuedStep(item, key[1], attempt, body), handle)
+        await asyncio.shield(queued)
 
     def _next_attempt(self, latest: lane_store.LaneRequest | None) -> int:
         if latest is None:
@@ -112,7 +125,6 @@ class LaneDispatcher:
         return latest.attempt + 1
 
     def _queue(self, step: QueuedStep, handle: ModelHandle) -> None:
-        self._queued.add((step.item.id, step.step_no))
         gatherer = self._gatherers.get((handle.provider, handle.model))
         if gatherer is None:
             gatherer = self._gatherers[(handle.provider, handle.model)] = Gatherer(
@@ -135,7 +147,9 @@ class LaneDispatcher:
             log.exception("a provider batch could not be submitted; its steps will be retried")
         finally:
             for step in steps:
-                self._queued.discard((step.item.id, step.step_no))
+                queued = self._queued.pop((step.item.id, step.step_no), None)
+                if queued is not None and not queued.done():
+                    queued.set_result(None)
             self.settle([(step.item.id, step.step_no) for step in steps])
 
     def _room_for(self, handle: ModelHandle) -> Callable[[], Coroutine[Any, Any, Room]]:
@@ -158,30 +172,18 @@ class LaneDispatcher:
         return room
 
     def settle(self, keys: list[StepKey]) -> None:
-        """Wake the turns waiting for these steps: they read the outcome from the database."""
+        """These steps' requests changed (picked up, lost, sent): the waiter reads them again for the
+        turns waiting on them."""
         for gatherer in self._gatherers.values():
             gatherer.wake()  # open requests ended: a gatherer held back by its quota may go on
-        for key in keys:
-            for waiter in self._waiters.get(key, ()):
-                if not waiter.done():
-                    waiter.set_result(None)
-
-    def _watch(self, key: StepKey) -> "asyncio.Future[None]":
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(key, []).append(waiter)
-        return waiter
-
-    def _unwatch(self, key: StepKey, waiter: "asyncio.Future[None]") -> None:
-        waiters = self._waiters.get(key, [])
-        if waiter in waiters:
-            waiters.remove(waiter)
-        if not waiters:
-            self._waiters.pop(key, None)
+        self._waiter.notify(keys)
 
     async def run(self) -> None:
         """The poller, until cancelled (gatherers start on first use)."""
         try:
-            await self._submitter.poll_forever()
+            async with asyncio.TaskGroup() as running:
+                running.create_task(self._waiter.run())
+                running.create_task(self._submitter.poll_forever())
         finally:
             for task in list(self._tasks):
                 task.cancel()

@@ -1,6 +1,7 @@
 """Which turns take the lane, and the turn-side adapters: a ``ModelGateway`` that sends each step
 through the lane and a ``StepSink`` that marks those steps ``provider_batch``."""
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -83,19 +84,15 @@ class LaneRouter:
         self._sandbox = sandbox
         self._direct = direct
         self._policy = policy
-        self._dispatch: dict[str, tuple[Dispatch, datetime | None]] = {}  # never changes for a batch
+        # Never changes for a batch. The first turn of a batch reads it; the batch's other turns, started
+        # at the same moment (100,000 of them), wait for that one read rather than each taking a connection.
+        self._dispatch: dict[str, asyncio.Future[tuple[Dispatch, datetime | None]]] = {}
 
     async def route(self, item: ClaimedItem, handle: ModelHandle) -> LaneTurn | None:
         """The lane turn for this item, or None when it runs direct."""
         if item.batch_id is None:
             return None  # a synchronous send waits for its answer: always direct
-        known = self._dispatch.get(item.batch_id)
-        if known is None:
-            async with self._db.read() as conn:
-                found = await lane_store.dispatch_of(conn, [item.batch_id])
-            mode, expires_at = found.get(item.batch_id, (Dispatch.DIRECT.value, None))
-            known = self._dispatch[item.batch_id] = (Dispatch(mode), expires_at)
-        dispatch, expires_at = known
+        dispatch, expires_at = await self._dispatch_of(item.batch_id)
         if dispatch is Dispatch.DIRECT or (
             dispatch is Dispatch.AUTO and not self._dispatcher.supports(handle)
         ):
@@ -104,3 +101,20 @@ class LaneRouter:
         if dispatch is Dispatch.AUTO and expires_at is not None:
             gateway.direct, gateway.deadline, gateway.policy = self._direct, expires_at, self._policy
         return LaneTurn(TurnRunner(gateway, self._sandbox), gateway)
+
+    async def _dispatch_of(self, batch_id: str) -> tuple[Dispatch, datetime | None]:
+        known = self._dispatch.get(batch_id)
+        if known is None:
+            known = self._dispatch[batch_id] = asyncio.ensure_future(self._read_dispatch(batch_id))
+            known.add_done_callback(lambda done: self._forget_failed(batch_id, done))
+        return await asyncio.shield(known)
+
+    async def _read_dispatch(self, batch_id: str) -> tuple[Dispatch, datetime | None]:
+        async with self._db.read() as conn:
+            found = await lane_store.dispatch_of(conn, [batch_id])
+        mode, expires_at = found.get(batch_id, (Dispatch.DIRECT.value, None))
+        return Dispatch(mode), expires_at
+
+    def _forget_failed(self, batch_id: str, done: "asyncio.Future[tuple[Dispatch, datetime | None]]") -> None:
+        if done.cancelled() or done.exception() is not None:
+            self._dispatch.pop(batch_id, None)  # read again by the next turn

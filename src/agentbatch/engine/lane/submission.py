@@ -233,10 +233,10 @@ class Submitter:
                     datetime.now(UTC),
                     retryable=True,
                 )
-                requests = await lane_store.requests_of(conn, row.id)
+                lost = await lane_store.steps_of(conn, row.id)
         log.warning("interrupted submission %s: %s", row.id, f"adopted {found}" if found else "lost, resent")
         if found is None:
-            self._settled([(r.item_id, r.step_no) for r in requests])
+            self._settled(lost)
 
     async def _check(self, row: lane_store.ProviderBatchRow) -> None:
         assert row.provider_batch_id is not None
@@ -268,7 +268,7 @@ class Submitter:
                 await lane_store.end_unsent(conn, row.id, status.failed, datetime.now(UTC), retryable=False)
             else:
                 await lane_store.store_outcomes(conn, row.id, outcomes, datetime.now(UTC))
-            requests = await lane_store.requests_of(conn, row.id)
+            settled = await lane_store.steps_of(conn, row.id)
         self._next_poll.pop(row.id, None)
         if status.over_quota:
             self._pause_for_quota(row.provider, row.model)
@@ -277,7 +277,7 @@ class Submitter:
             self._observe(row)
         self.picked_up += 1
         self.pickup_latency_s.append(time.monotonic() - noticed)
-        self._settled([(r.item_id, r.step_no) for r in requests])
+        self._settled(settled)
 
     def _observe(self, row: lane_store.ProviderBatchRow) -> None:
         seen = (datetime.now(UTC) - row.created_at).total_seconds()
