@@ -110,9 +110,7 @@ class EngineHost:
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> None:
-        if self.pool is not None:
-            await self.pool.start()
-        self.registry.warm_up()
+        self.registry.warm_up()  # the provider processes, if any, start with the first call
         await self.sandbox.warn_if_not_isolated()
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
         if self.worker is not None:

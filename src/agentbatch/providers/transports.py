@@ -1,11 +1,13 @@
-"""The in-process transport for a provider endpoint, configured by the SDKs' own variables."""
+"""The in-process transport for a provider endpoint, configured by the SDKs' own variables.
+
+The SDK modules are imported by ``create_transport``, not here: a process that never calls a provider
+in-process (the engine with provider processes, an idle server) never loads an SDK (agentbatch.performance).
+"""
 
 import os
 
-from agentbatch.providers.anthropic_chat import AnthropicTransport
 from agentbatch.providers.catalog import BUILT_IN, ProviderCatalog, WireProtocol
 from agentbatch.providers.errors import ProviderRejected
-from agentbatch.providers.openai_chat import OpenAITransport
 from agentbatch.providers.wire_chat import Transport
 
 _KEY_VARIABLE = {WireProtocol.OPENAI: "OPENAI_API_KEY", WireProtocol.ANTHROPIC: "ANTHROPIC_API_KEY"}
@@ -32,5 +34,9 @@ def create_transport(catalog: ProviderCatalog, provider: str) -> Transport:
     endpoint = catalog.endpoint(provider)
     assert endpoint is not None
     if endpoint.protocol is WireProtocol.ANTHROPIC:
+        from agentbatch.providers.anthropic_chat import AnthropicTransport
+
         return AnthropicTransport(base_url=endpoint.base_url, api_key=key)
+    from agentbatch.providers.openai_chat import OpenAITransport
+
     return OpenAITransport(base_url=endpoint.base_url, api_key=key)

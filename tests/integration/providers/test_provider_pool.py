@@ -98,3 +98,19 @@ async def test_a_missing_key_is_reported_by_name(
     registry = ProviderRegistry(ProviderCatalog(), ProviderProcessPool(1))
     with pytest.raises(ProviderRejected, match="ANTHROPIC_API_KEY is not set"):
         registry.chat_model(ModelHandle("anthropic", "m"))
+
+
+async def test_an_idle_pool_runs_no_child_until_the_first_call(
+    emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_sdks_at(monkeypatch, emulator)
+    idle = ProviderProcessPool(2)
+    try:
+        assert idle.pids == []  # a server that has not called a provider holds no provider process
+
+        reply = await _chat(idle, "openai").complete(_request("first"))
+
+        assert reply.text == "echo: first"
+        assert len(idle.pids) == 2 and all(pid != os.getpid() for pid in idle.pids)
+    finally:
+        await idle.close()

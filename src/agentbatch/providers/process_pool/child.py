@@ -1,24 +1,23 @@
 """A provider process: runs SDK calls for the engine, on its own core.
 
-``python -m agentbatch.providers.pool_child FD [PROVIDERS_FILE]`` — FD is its end of a socket pair.
-It reads ``call`` frames (provider, body), posts each through that provider's SDK transport, and
-answers ``ok`` (reply bytes) or ``error`` (the ``ProviderError``); a ``cancel`` frame aborts a call.
+``python -m agentbatch.providers.process_pool.child FD [PROVIDERS_FILE]`` — FD is its end of a socket
+pair. It reads ``call`` frames (provider, body), posts each through that provider's SDK transport, and
+answers ``ok`` (reply bytes) or ``error`` (the ``ProviderError`` as a ``WireError``); a ``cancel`` frame
+aborts a call. A provider's SDK is imported when the first call to it arrives, so a child that only calls
+OpenAI never holds the Anthropic SDK.
 """
 
 import asyncio
-import contextlib
 import functools
-import gc
 import socket
 import sys
 from pathlib import Path
 
-import uvloop
-
+from agentbatch.performance import EVENT_LOOP_FACTORY, tune_garbage_collector
 from agentbatch.process_hardening import forbid_inspection
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.errors import ProviderError
-from agentbatch.providers.pool_frames import error_header, read_frame, write_frame
+from agentbatch.providers.process_pool.frames import FrameHeader, FrameOp, WireError, read_frame, write_frame
 from agentbatch.providers.transports import create_transport
 from agentbatch.providers.wire_chat import Transport
 
@@ -30,24 +29,17 @@ class ChildServer:
         self._transports: dict[str, Transport] = {}
         self._calls: dict[int, asyncio.Task[None]] = {}
 
-    def warm_up(self) -> None:
-        """Build the SDK clients of every provider that has a key now, so the first call pays no imports."""
-        for provider in self._catalog.names:
-            with contextlib.suppress(ProviderError):
-                self._transports[provider] = create_transport(self._catalog, provider)
-
     async def serve(self, reader: asyncio.StreamReader) -> None:
         try:
             while True:
                 header, body = await read_frame(reader)
-                call_id = int(header["id"])
-                if header["op"] == "cancel":
-                    if (task := self._calls.get(call_id)) is not None:
+                if header.op is FrameOp.CANCEL:
+                    if (task := self._calls.get(header.id)) is not None:
                         task.cancel()
                     continue
-                task = asyncio.create_task(self._call(call_id, str(header["provider"]), body))
-                self._calls[call_id] = task
-                task.add_done_callback(functools.partial(self._forget, call_id))
+                task = asyncio.create_task(self._call(header.id, header.provider, body))
+                self._calls[header.id] = task
+                task.add_done_callback(functools.partial(self._forget, header.id))
         except asyncio.IncompleteReadError:
             return  # the engine went away
         finally:
@@ -66,27 +58,25 @@ class ChildServer:
                 transport = self._transports[provider] = create_transport(self._catalog, provider)
             reply = await transport.post_json(body)
         except ProviderError as error:
-            write_frame(self._writer, {"id": call_id, "op": "error", **error_header(error)})
+            self._fail(call_id, error)
         except Exception as error:  # an SDK surprise must not kill the other calls
-            failure = ProviderError(f"{type(error).__name__}: {error}")
-            write_frame(self._writer, {"id": call_id, "op": "error", **error_header(failure)})
+            self._fail(call_id, ProviderError(f"{type(error).__name__}: {error}"))
         else:
-            write_frame(self._writer, {"id": call_id, "op": "ok"}, reply)
+            write_frame(self._writer, FrameHeader(call_id, FrameOp.OK), reply)
+
+    def _fail(self, call_id: int, error: ProviderError) -> None:
+        write_frame(self._writer, FrameHeader(call_id, FrameOp.ERROR, error=WireError.of(error)))
 
 
 async def main(fd: int, providers_file: str | None) -> None:
     sock = socket.socket(fileno=fd)
     reader, writer = await asyncio.open_connection(sock=sock)
     catalog = ProviderCatalog.from_file(Path(providers_file) if providers_file else None)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    server = ChildServer(catalog, writer)
-    server.warm_up()
-    await server.serve(reader)
+    tune_garbage_collector()
+    await ChildServer(catalog, writer).serve(reader)
 
 
 if __name__ == "__main__":
     forbid_inspection()  # it holds the provider keys: no other process may read its memory or environ
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+    with asyncio.Runner(loop_factory=EVENT_LOOP_FACTORY) as runner:
         runner.run(main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None))

@@ -1,0 +1,46 @@
+"""The performance tricks of agentbatch, in one place: what each does, why, and which benchmark shows it.
+
+Every process that runs steps (``serve``, ``worker``, a provider process) calls these; nothing else
+tunes the interpreter. ``benchmarks/overhead.py`` measures the whole (steps/s beside a user's own loop,
+start-up, idle memory, accepting a large batch); each entry names its own evidence.
+
+1. ``new_event_loop`` — uvloop instead of asyncio's default loop: the engine's loop does little but
+   socket I/O, and uvloop's is cheaper per read/write (``benchmarks/provider_call_cpu.py``).
+2. ``tune_garbage_collector`` — called once start-up is done. A step allocates thousands of short-lived
+   objects (SDK request models, headers, rows), so the default thresholds run collections constantly and
+   each walks every long-lived object (modules, SQLAlchemy and pydantic schemas). Freezing what start-up
+   built and collecting the young generation less often cut the CPU per step from ~1,240 µs to ~800 µs
+   (docs/decisions/0003-provider-calls.md).
+3. Provider processes start on the first provider call, not at start-up, and a child imports only the
+   SDK of the provider it is asked to call: an idle ``serve`` is one process without either SDK
+   (``overhead.py``: idle RSS of the process tree; docs/decisions/0008-overhead.md). The pool is in
+   ``providers/process_pool/``; the SDK modules are imported by the functions that build transports.
+
+This module sits outside the layers (like ``process_hardening``): it imports no agentbatch module.
+"""
+
+import asyncio
+import gc
+from collections.abc import Callable
+
+import uvloop
+
+YOUNG_GENERATION_THRESHOLD = 50_000
+"""Allocations between young-generation collections (the default is 700)."""
+
+
+def tune_garbage_collector() -> None:
+    """Freeze what start-up built and collect the young generation every 50,000 allocations."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, 20, 100)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """The event loop every agentbatch process runs on (uvloop)."""
+    return uvloop.new_event_loop()
+
+
+EVENT_LOOP_FACTORY: Callable[[], asyncio.AbstractEventLoop] = new_event_loop
+UVICORN_LOOP = "uvloop"
+"""uvicorn's name for the same loop, for ``uvicorn.Config(loop=…)``."""
