@@ -38,7 +38,13 @@ class EngineHost:
         self.catalog = ProviderCatalog.from_file(settings.providers_file)
         self.signals = EngineSignals()
         processes = settings.provider_process_count
-        self.pool = ProviderProcessPool(processes, settings.providers_file) if processes else None
+        self.pool = (
+            ProviderProcessPool(
+                processes, settings.providers_file, stop_timeout_s=settings.provider_process_stop_s
+            )
+            if processes
+            else None
+        )
         self.registry = ProviderRegistry(self.catalog, self.pool)
         self.gateway = EngineGateway(
             self.registry,

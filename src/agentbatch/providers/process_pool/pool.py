@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 
 class ProviderProcess:
-    def __init__(self, providers_file: Path | None) -> None:
+    def __init__(self, providers_file: Path | None, stop_timeout_s: float = 10.0) -> None:
         self._providers_file = providers_file
+        self._stop_timeout_s = stop_timeout_s
         self._process: asyncio.subprocess.Process | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
@@ -99,7 +100,7 @@ class ProviderProcess:
         if self._process is not None and self._process.returncode is None:
             self._process.terminate()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._process.wait(), timeout=10)
+                await asyncio.wait_for(self._process.wait(), timeout=self._stop_timeout_s)
             if self._process.returncode is None:
                 self._process.kill()
                 await self._process.wait()
@@ -110,8 +111,10 @@ class ProviderProcess:
 
 
 class ProviderProcessPool:
-    def __init__(self, size: int, providers_file: Path | None = None) -> None:
-        self._processes = [ProviderProcess(providers_file) for _ in range(size)]
+    def __init__(
+        self, size: int, providers_file: Path | None = None, *, stop_timeout_s: float = 10.0
+    ) -> None:
+        self._processes = [ProviderProcess(providers_file, stop_timeout_s) for _ in range(size)]
         self._lock = asyncio.Lock()
         self._started = False
 
