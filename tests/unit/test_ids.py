@@ -11,4 +11,3 @@ def test_ids_are_prefixed_version_4_uuids() -> None:
     parsed = [uuid.UUID(value.removeprefix("agent-")) for value in minted]
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
     assert len(set(minted)) == 1000
-
