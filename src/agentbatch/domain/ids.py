@@ -6,6 +6,7 @@ Letta's OpenAPI document checks agent and tool path parameters as exactly ``agen
 
 import os
 import re
+import uuid
 from enum import StrEnum
 
 
