@@ -46,12 +46,12 @@ def process_tree(pid: int) -> list[ProcessMemory]:
     return tree
 
 
-def import_seconds(statement: str) -> float:
+def import_seconds(statement: str, env: dict[str, str] | None = None) -> float:
     """Wall seconds of a fresh interpreter running ``statement`` (the median of three)."""
     runs = []
     for _ in range(3):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", statement], check=True)
+        subprocess.run([sys.executable, "-c", statement], check=True, env={**os.environ, **(env or {})})
         runs.append(time.perf_counter() - started)
     return sorted(runs)[1]
 

@@ -114,17 +114,26 @@ class EngineHost:
             secret=settings.callback_secret,
         )
         self._tasks: list[asyncio.Task[Any]] = []
+        self._pool_starting = False
 
     async def start(self) -> None:
         self.registry.warm_up()  # the provider processes, if any, start with the first call
         await self.sandbox.warn_if_not_isolated()
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
         if self.worker is not None:
+            self.signals.on_work(self._start_provider_processes)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
             self._tasks.append(asyncio.create_task(self.callbacks.run_forever(), name="callbacks"))
             self._tasks.append(asyncio.create_task(self.lane.dispatcher.run(), name="lane"))
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
+
+    def _start_provider_processes(self) -> None:
+        """Work was queued here: start the provider processes now, while the worker claims it, rather
+        than with the first call (they are not started with the server: an idle server holds none)."""
+        if self.pool is not None and not self.pool.started and not self._pool_starting:
+            self._pool_starting = True
+            self._tasks.append(asyncio.create_task(self.pool.start(), name="provider-processes"))
 
     def stats(self) -> dict[str, int]:
         worker = self.worker
