@@ -11,10 +11,12 @@ start-up, idle memory, accepting a large batch); each entry names its own eviden
    each walks every long-lived object (modules, SQLAlchemy and pydantic schemas). Freezing what start-up
    built and collecting the young generation less often cut the CPU per step from ~1,240 µs to ~800 µs
    (docs/decisions/0003-provider-calls.md).
-3. Provider processes start on the first provider call, not at start-up, and a child imports only the
-   SDK of the provider it is asked to call: an idle ``serve`` is one process without either SDK
-   (``overhead.py``: idle RSS of the process tree; docs/decisions/0008-overhead.md). The pool is in
-   ``providers/process_pool/``; the SDK modules are imported by the functions that build transports.
+3. Provider processes start right after start-up, in the background (``serve`` is ready without
+   waiting for them), and hold no SDK until work is queued: then each loads the SDKs of the providers
+   with a key while the worker claims the work, so the first batch waits for neither. An idle ``serve``
+   is its main process without either SDK plus small children (``overhead.py``: idle RSS of the process
+   tree; docs/decisions/0008-overhead.md). The pool is in ``providers/process_pool/``; the SDK modules are
+   imported by the functions that build transports.
 
 This module sits outside the layers (like ``process_hardening``): it imports no agentbatch module.
 """

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         description="Child processes that run provider SDK calls on other cores; 0: in this process; "
-        "unset: one per spare core, at most 4. They start with the first provider call.",
+        "unset: one per spare core, at most 4. They start after start-up and load an SDK when work comes.",
     )
     provider_process_stop_s: float = Field(
         default=10.0, gt=0, description="How long a stopping provider process may finish before it is killed."

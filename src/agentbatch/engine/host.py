@@ -114,26 +114,38 @@ class EngineHost:
             secret=settings.callback_secret,
         )
         self._tasks: list[asyncio.Task[Any]] = []
-        self._pool_starting = False
+        self._providers_warmed = False
 
     async def start(self) -> None:
-        self.registry.warm_up()  # the provider processes, if any, start with the first call
+        self.registry.warm_up()
         await self.sandbox.warn_if_not_isolated()
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
         if self.worker is not None:
-            self.signals.on_work(self._start_provider_processes)
+            self.signals.on_work(self._warm_providers)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
             self._tasks.append(asyncio.create_task(self.callbacks.run_forever(), name="callbacks"))
             self._tasks.append(asyncio.create_task(self.lane.dispatcher.run(), name="lane"))
+            if self.pool is not None:
+                # In the background: the server is ready without waiting for them, and the first batch
+                # finds them running (docs/decisions/0008-overhead.md).
+                self._tasks.append(asyncio.create_task(self._start_pool(), name="provider-processes"))
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
 
-    def _start_provider_processes(self) -> None:
-        """Work was queued here: start the provider processes now, while the worker claims it, rather
-        than with the first call (they are not started with the server: an idle server holds none)."""
-        if self.pool is not None and not self.pool.started and not self._pool_starting:
-            self._pool_starting = True
-            self._tasks.append(asyncio.create_task(self.pool.start(), name="provider-processes"))
+    def _warm_providers(self) -> None:
+        """Work was queued here: the provider processes load the SDKs of the providers with a key now,
+        while the worker claims the work, instead of at its first call (an idle child holds none)."""
+        if self.pool is not None and not self._providers_warmed:
+            self._providers_warmed = True
+            providers = self.registry.callable_providers()
+            self._tasks.append(asyncio.create_task(self._start_pool(providers), name="provider-sdks"))
+
+    async def _start_pool(self, warm: list[str] | None = None) -> None:
+        assert self.pool is not None
+        try:
+            await (self.pool.start() if warm is None else self.pool.warm(warm))
+        except Exception:  # the first call starts them again, and fails clearly if it cannot
+            log.exception("the provider processes could not be started ahead of the first call")
 
     def stats(self) -> dict[str, int]:
         worker = self.worker

@@ -1,4 +1,4 @@
-"""An idle server holds no provider process and no provider SDK: they come with the first call."""
+"""An idle server's provider processes are running but hold no provider SDK: it comes with work."""
 
 import os
 from pathlib import Path
@@ -20,21 +20,35 @@ def _children() -> set[int]:
     return found
 
 
+def _holds_an_sdk(pid: int) -> bool:
+    """Both SDKs build on pydantic: its compiled core mapped in means an SDK was imported."""
+    return "pydantic_core" in Path(f"/proc/{pid}/maps").read_text()
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
-def test_provider_processes_start_with_the_first_turn_not_with_the_server(
+def test_provider_processes_start_with_the_server_and_load_an_sdk_with_the_first_work(
     sqlite_url: str, emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     point_sdks_at(monkeypatch, emulator)
     before = _children()
     with ServerThread(Settings(database_url=sqlite_url, provider_processes=2)) as server:
-        assert _children() == before  # ready, idle: no provider process
-
-        agent = httpx.post(f"{server.base_url}/v1/agents/", json={"model": "openai/m"}).json()
-        reply = httpx.post(
-            f"{server.base_url}/v1/agents/{agent['id']}/messages",
-            json={"messages": [{"role": "user", "content": "hi"}]},
-            timeout=60,
+        children = wait_for(
+            lambda: found if len(found := _children() - before) == 2 else None,
+            timeout=10,
+            what="two provider processes started after the server was ready",
         )
+        assert not any(_holds_an_sdk(pid) for pid in children)  # idle: no SDK in them
 
-        assert reply.status_code == 200
-        wait_for(lambda: len(_children() - before) == 2, timeout=10, what="two provider processes")
+        base = f"{server.base_url}/v1"
+        agent = httpx.post(f"{base}/agents/", json={"model": "openai/m"}).json()
+        batch = httpx.post(
+            f"{base}/messages/batches",
+            json={"requests": [{"agent_id": agent["id"], "input": "hi"}]},
+        ).json()
+
+        wait_for(
+            lambda: httpx.get(f"{base}/messages/batches/{batch['id']}").json()["status"] == "completed",
+            what="the batch to complete",
+        )
+        assert _children() - before == children  # the same processes ran it
+        assert all(_holds_an_sdk(pid) for pid in children)  # queued work loaded the SDK in every one

@@ -18,6 +18,7 @@ from agentbatch.providers.process_pool import PooledTransport, ProviderProcessPo
 from agentbatch.providers.registry import ProviderRegistry
 from agentbatch.providers.wire_chat import WIRE_FORMATS, WireChat
 from tests.support.live import point_sdks_at
+from tests.support.polling import wait_for_async
 
 
 def _request(text: str) -> ModelRequest:
@@ -114,3 +115,24 @@ async def test_an_idle_pool_runs_no_child_until_the_first_call(
         assert len(idle.pids) == 2 and all(pid != os.getpid() for pid in idle.pids)
     finally:
         await idle.close()
+
+
+def _holds_an_sdk(pid: int) -> bool:
+    """Both SDKs build on pydantic: its compiled core mapped in means an SDK was imported."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return "pydantic_core" in maps.read()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads /proc")
+async def test_started_children_hold_no_sdk_until_warmed_for_a_provider(pool: ProviderProcessPool) -> None:
+    assert len(pool.pids) == 2
+    assert not any(_holds_an_sdk(pid) for pid in pool.pids)  # started and idle: small
+
+    await pool.warm(["openai", "no-such-provider"])  # an unknown name is left for its first call
+
+    async def warmed() -> bool:
+        return all(_holds_an_sdk(pid) for pid in pool.pids)
+
+    await wait_for_async(warmed, what="the SDK loaded in both children")
+    reply = await _chat(pool, "openai").complete(_request("after warming"))
+    assert reply.text == "echo: after warming"

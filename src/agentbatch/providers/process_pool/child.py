@@ -3,15 +3,19 @@
 ``python -m agentbatch.providers.process_pool.child FD [PROVIDERS_FILE]`` — FD is its end of a socket
 pair. It reads ``call`` frames (provider, body), posts each through that provider's SDK transport, and
 answers ``ok`` (reply bytes) or ``error`` (the ``ProviderError`` as a ``WireError``); a ``cancel`` frame
-aborts a call. A provider's SDK is imported when the first call to it arrives, so a child that only calls
-OpenAI never holds the Anthropic SDK.
+aborts a call. A provider's SDK is imported when a ``warm`` frame names the provider (the engine sends
+one when work is queued) or when the first call to it arrives, whichever is first: an idle child holds
+no SDK, and a child that only calls OpenAI never holds the Anthropic SDK.
 """
 
 import asyncio
+import contextlib
 import functools
 import socket
 import sys
 from pathlib import Path
+
+import orjson
 
 from agentbatch.performance import EVENT_LOOP_FACTORY, tune_garbage_collector
 from agentbatch.process_hardening import forbid_inspection
@@ -37,6 +41,9 @@ class ChildServer:
                     if (task := self._calls.get(header.id)) is not None:
                         task.cancel()
                     continue
+                if header.op is FrameOp.WARM:
+                    self._warm(orjson.loads(body))
+                    continue
                 task = asyncio.create_task(self._call(header.id, header.provider, body))
                 self._calls[header.id] = task
                 task.add_done_callback(functools.partial(self._forget, header.id))
@@ -48,15 +55,25 @@ class ChildServer:
             for transport in self._transports.values():
                 await transport.close()
 
+    def _warm(self, providers: list[str]) -> None:
+        """Build the transports (importing their SDKs) of the providers this child can call now, so the
+        first calls do not wait for the imports; a provider without a key is left for its first call."""
+        for provider in providers:
+            with contextlib.suppress(ProviderError):
+                self._transport(provider)
+
+    def _transport(self, provider: str) -> Transport:
+        transport = self._transports.get(provider)
+        if transport is None:
+            transport = self._transports[provider] = create_transport(self._catalog, provider)
+        return transport
+
     def _forget(self, call_id: int, _task: "asyncio.Task[None]") -> None:
         self._calls.pop(call_id, None)
 
     async def _call(self, call_id: int, provider: str, body: bytes) -> None:
         try:
-            transport = self._transports.get(provider)
-            if transport is None:
-                transport = self._transports[provider] = create_transport(self._catalog, provider)
-            reply = await transport.post_json(body)
+            reply = await self._transport(provider).post_json(body)
         except ProviderError as error:
             self._fail(call_id, error)
         except Exception as error:  # an SDK surprise must not kill the other calls
