@@ -21,7 +21,7 @@ from agentbatch.engine.turn_commands import TurnCommands
 from agentbatch.engine.turn_execution import TurnExecutor
 from agentbatch.engine.worker import Worker
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.providers.process_pool import ProviderProcessPool
+from agentbatch.providers.process_pool.pool import ProviderProcessPool
 from agentbatch.providers.registry import ProviderRegistry
 from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
 from agentbatch.runtime.turn import TurnRunner

@@ -14,7 +14,7 @@ from agentbatch.emulator.server import EmulatorThread
 from agentbatch.providers.base import ModelRequest
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog, WireProtocol
 from agentbatch.providers.errors import ProviderRejected, ProviderUnavailable, RateLimited
-from agentbatch.providers.process_pool import PooledTransport, ProviderProcessPool
+from agentbatch.providers.process_pool.pool import PooledTransport, ProviderProcessPool
 from agentbatch.providers.registry import ProviderRegistry
 from agentbatch.providers.wire_chat import WIRE_FORMATS, WireChat
 from tests.support.live import point_sdks_at

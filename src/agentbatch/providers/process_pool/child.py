@@ -1,7 +1,6 @@
-"""A provider process: runs SDK calls for the engine, on its own core.
+"""A provider process serving the engine: runs SDK calls on its own core (started by ``child_entry``).
 
-``python -m agentbatch.providers.process_pool.child FD [PROVIDERS_FILE]`` — FD is its end of a socket
-pair. It reads ``call`` frames (provider, body), posts each through that provider's SDK transport, and
+It reads ``call`` frames (provider, body), posts each through that provider's SDK transport, and
 answers ``ok`` (reply bytes) or ``error`` (the ``ProviderError`` as a ``WireError``); a ``cancel`` frame
 aborts a call. A provider's SDK is imported when a ``warm`` frame names the provider (the engine sends
 one when work is queued) or when the first call to it arrives, whichever is first: an idle child holds
@@ -12,13 +11,11 @@ import asyncio
 import contextlib
 import functools
 import socket
-import sys
 from pathlib import Path
 
 import orjson
 
 from agentbatch.performance import EVENT_LOOP_FACTORY, tune_garbage_collector
-from agentbatch.process_hardening import forbid_inspection
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.errors import ProviderError
 from agentbatch.providers.process_pool.frames import FrameHeader, FrameOp, WireError, read_frame, write_frame
@@ -93,7 +90,6 @@ async def main(fd: int, providers_file: str | None) -> None:
     await ChildServer(catalog, writer).serve(reader)
 
 
-if __name__ == "__main__":
-    forbid_inspection()  # it holds the provider keys: no other process may read its memory or environ
+def run(fd: int, providers_file: str | None) -> None:
     with asyncio.Runner(loop_factory=EVENT_LOOP_FACTORY) as runner:
-        runner.run(main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None))
+        runner.run(main(fd, providers_file))

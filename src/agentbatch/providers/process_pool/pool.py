@@ -53,7 +53,7 @@ class ProviderProcess:
     async def start(self) -> None:
         self._closing = False
         parent, child = socket.socketpair()
-        args = [sys.executable, "-m", "agentbatch.providers.process_pool.child", str(child.fileno())]
+        args = [sys.executable, "-m", "agentbatch.providers.process_pool.child_entry", str(child.fileno())]
         if self._providers_file is not None:
             args.append(str(self._providers_file))
         self._process = await asyncio.create_subprocess_exec(*args, pass_fds=(child.fileno(),))
