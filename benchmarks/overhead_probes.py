@@ -46,6 +46,28 @@ def process_tree(pid: int) -> list[ProcessMemory]:
     return tree
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds the process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine() -> str:
+    """The CPU model and core count, for the title of a table measured on it."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    return f"{os.cpu_count()} cores of {model}, Python {sys.version.split()[0]}"
+
+
 def import_seconds(statement: str, env: dict[str, str] | None = None) -> float:
     """Wall seconds of a fresh interpreter running ``statement`` (the median of three)."""
     runs = []

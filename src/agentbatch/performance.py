@@ -12,11 +12,11 @@ start-up, idle memory, accepting a large batch); each entry names its own eviden
    built and collecting the young generation less often cut the CPU per step from ~1,240 µs to ~800 µs
    (docs/decisions/0003-provider-calls.md).
 3. Provider processes start right after start-up, in the background (``serve`` is ready without
-   waiting for them), and hold no SDK until work is queued: then each loads the SDKs of the providers
-   with a key while the worker claims the work, so the first batch waits for neither. An idle ``serve``
-   is its main process without either SDK plus small children (``overhead.py``: idle RSS of the process
-   tree; docs/decisions/0008-overhead.md). The pool is in ``providers/process_pool/``; the SDK modules are
-   imported by the functions that build transports.
+   waiting for them), and import nothing until their first frame, and a provider's SDK only with the
+   first call to it: an idle ``serve`` is its main process without either SDK (nor httpx: the CLI and
+   the callback sender import it when first used) plus ~13 MiB children (``overhead.py``: idle RSS of the
+   process tree; docs/decisions/0008-overhead.md). The pool is in ``providers/process_pool/``; the SDK
+   modules are imported by the functions that build transports.
 
 This module sits outside the layers (like ``process_hardening``): it imports no agentbatch module.
 """

@@ -114,14 +114,12 @@ class EngineHost:
             secret=settings.callback_secret,
         )
         self._tasks: list[asyncio.Task[Any]] = []
-        self._providers_warmed = False
 
     async def start(self) -> None:
         self.registry.warm_up()
         await self.sandbox.warn_if_not_isolated()
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
         if self.worker is not None:
-            self.signals.on_work(self._warm_providers)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
             self._tasks.append(asyncio.create_task(self.callbacks.run_forever(), name="callbacks"))
             self._tasks.append(asyncio.create_task(self.lane.dispatcher.run(), name="lane"))
@@ -132,18 +130,10 @@ class EngineHost:
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
 
-    def _warm_providers(self) -> None:
-        """Work was queued here: the provider processes load the SDKs of the providers with a key now,
-        while the worker claims the work, instead of at its first call (an idle child holds none)."""
-        if self.pool is not None and not self._providers_warmed:
-            self._providers_warmed = True
-            providers = self.registry.callable_providers()
-            self._tasks.append(asyncio.create_task(self._start_pool(providers), name="provider-sdks"))
-
-    async def _start_pool(self, warm: list[str] | None = None) -> None:
+    async def _start_pool(self) -> None:
         assert self.pool is not None
         try:
-            await (self.pool.start() if warm is None else self.pool.warm(warm))
+            await self.pool.start()
         except Exception:  # the first call starts them again, and fails clearly if it cannot
             log.exception("the provider processes could not be started ahead of the first call")
 

@@ -41,10 +41,6 @@ class ProviderRegistry:
             except ProviderRejected:
                 continue
 
-    def callable_providers(self) -> list[str]:
-        """The providers ``warm_up`` found callable (their key is set)."""
-        return list(self._models)
-
     async def close(self) -> None:
         for model in self._models.values():
             await model.close()

@@ -1,4 +1,4 @@
-"""An idle server's provider processes are running but hold no provider SDK: it comes with work."""
+"""An idle server's provider processes are running but hold no provider SDK: it comes with a call."""
 
 import os
 from pathlib import Path
@@ -26,7 +26,7 @@ def _holds_an_sdk(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
-def test_provider_processes_start_with_the_server_and_load_an_sdk_with_the_first_work(
+def test_provider_processes_start_with_the_server_and_load_an_sdk_with_the_first_call(
     sqlite_url: str, emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     point_sdks_at(monkeypatch, emulator)
@@ -51,4 +51,4 @@ def test_provider_processes_start_with_the_server_and_load_an_sdk_with_the_first
             what="the batch to complete",
         )
         assert _children() - before == children  # the same processes ran it
-        assert all(_holds_an_sdk(pid) for pid in children)  # queued work loaded the SDK in every one
+        assert any(_holds_an_sdk(pid) for pid in children)  # the call loaded it

@@ -30,7 +30,6 @@ _PREFIX = struct.Struct("!II")
 class FrameOp(StrEnum):
     CALL = "call"  # engine → child: post ``body`` to ``provider``
     CANCEL = "cancel"  # engine → child: abandon call ``id``
-    WARM = "warm"  # engine → child: load the SDKs of the providers listed in the body (JSON), no reply
     OK = "ok"  # child → engine: the reply body
     ERROR = "error"  # child → engine: the call failed with ``error``
 

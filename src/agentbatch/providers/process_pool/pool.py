@@ -7,8 +7,8 @@ backoff); a child only posts bodies and returns replies or ``ProviderError``s. A
 its calls as ``ProviderUnavailable`` (retried like any outage) and is replaced on the next call.
 
 The children start when their owner calls ``start`` (the engine does so right after start-up, in the
-background) or with the first call, whichever is first; they load a provider's SDK when ``warm`` names it
-(the engine does so when work is queued) or with the first call to it. An idle child holds no SDK.
+background) or with the first call, whichever is first; a child loads a provider's SDK with the first
+call to that provider. An idle child has imported nothing (``child_entry``).
 """
 
 import asyncio
@@ -18,8 +18,6 @@ import logging
 import socket
 import sys
 from pathlib import Path
-
-import orjson
 
 from agentbatch.providers.errors import ProviderUnavailable
 from agentbatch.providers.process_pool.frames import FrameHeader, FrameOp, read_frame, write_frame
@@ -60,11 +58,6 @@ class ProviderProcess:
         child.close()
         reader, self._writer = await asyncio.open_connection(sock=parent)
         self._reader_task = asyncio.create_task(self._read_replies(reader))
-
-    def warm(self, providers: list[str]) -> None:
-        """Ask the child to load these providers' SDKs now (no reply; a failure shows at the call)."""
-        if self._writer is not None:
-            write_frame(self._writer, FrameHeader(0, FrameOp.WARM), orjson.dumps(providers))
 
     async def call(self, provider: str, body: bytes) -> bytes:
         assert self._writer is not None
@@ -146,12 +139,6 @@ class ProviderProcessPool:
                 for process in self._processes:
                     await process.start()
                 self._started = True
-
-    async def warm(self, providers: list[str]) -> None:
-        """Start the children if need be and have each load these providers' SDKs before the first call."""
-        await self.start()
-        for process in self._processes:
-            process.warm(providers)
 
     async def call(self, provider: str, body: bytes) -> bytes:
         if not self._started:
