@@ -1,5 +1,6 @@
-"""One workload, direct vs the provider-batch lane: wall time, provider requests, and how soon an ended
-provider batch's results are committed (pick-up latency).
+"""One workload, direct vs the provider-batch lane: wall time, provider requests, cost (the BatchJob's
+``cost`` fields: total, direct equivalent, saved), and how soon an ended provider batch's results are
+committed (pick-up latency). The server's memory under a 100,000-request lane batch: ``lane_memory.py``.
 
 The emulator and agentbatch (SQLite) run in this process, on threads. Run:
 
@@ -39,6 +40,7 @@ class Outcome:
     provider_batches: int
     batch_requests: int
     pickup_s: list[float]
+    cost: dict[str, str]
 
 
 def run(dispatch: str, agents: int, model: str, emulator: EmulatorThread, folder: Path) -> Outcome:
@@ -68,7 +70,9 @@ def run(dispatch: str, agents: int, model: str, emulator: EmulatorThread, folder
     lines += sum(len(b.requests) for b in state.anthropic_batches.newest_first())
     picked = asyncio.run(_pickups(url))
     pickup = [picked[pid].timestamp() - ended for pid, ended in ends.items() if pid in picked]
-    return Outcome(dispatch, seconds, batch["usage"]["step_count"], direct, len(ends), lines, pickup)
+    return Outcome(
+        dispatch, seconds, batch["usage"]["step_count"], direct, len(ends), lines, pickup, batch["cost"]
+    )
 
 
 async def _pickups(url: str) -> dict[str, datetime]:
@@ -111,6 +115,9 @@ def main() -> None:
         "provider batches",
         "batch requests",
         "pick-up s (max)",
+        "cost $",
+        "direct-equivalent $",
+        "saved $",
     ):
         table.add_column(column, justify="right")
     for o in outcomes:
@@ -123,8 +130,11 @@ def main() -> None:
             str(o.provider_batches),
             str(o.batch_requests),
             pickup,
+            o.cost["total"],
+            o.cost["direct_equivalent"],
+            o.cost["saved"],
         )
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ reports calls/s and this process's CPU time per call (``time.process_time()`` de
 
 Variants (every one starts from the same neutral ``ModelRequest``, so the translation is included):
 
-* ``OpenAIChat`` / ``AnthropicChat``: the adapters as the engine uses them (aiohttp transport, the
-  body handed over in ``extra_body``, the raw reply read with orjson into a ``ModelResponse``).
+* ``OpenAIChat`` / ``AnthropicChat``: the adapters as the engine uses them (``WireChat.in_process``:
+  aiohttp transport, the body handed over in ``extra_body``, the raw reply read with orjson into a
+  ``ModelResponse``).
 * ``openai plain (httpx)``: ``client.chat.completions.create(model=, messages=, tools=, ...)`` on
   the SDK's default httpx client, returning the typed ``ChatCompletion`` (no neutral conversion).
 * ``openai plain (aiohttp)``: the same typed call on the aiohttp transport: what aiohttp alone buys.
@@ -44,9 +45,9 @@ import orjson
 
 from agentbatch.domain.messages import Message, Role, ToolCall, ToolReturn, text_part
 from agentbatch.providers import anthropic_wire, openai_wire
-from agentbatch.providers.anthropic_chat import AnthropicChat
 from agentbatch.providers.base import ModelRequest, ToolSpec
-from agentbatch.providers.openai_chat import OpenAIChat
+from agentbatch.providers.catalog import WireProtocol
+from agentbatch.providers.wire_chat import WireChat
 
 EMULATOR_CPU, CLIENT_CPU = 0, 1
 START_DEADLINE_S = 20.0
@@ -126,8 +127,8 @@ def model_request(size: int) -> ModelRequest:
 @contextlib.asynccontextmanager
 async def variants(base: str) -> AsyncIterator[dict[str, Call]]:
     """Each way of making the call, keyed by the name shown in the table."""
-    adapter_openai = OpenAIChat(base_url=f"{base}/v1", api_key="x")
-    adapter_anthropic = AnthropicChat(base_url=base, api_key="x")
+    adapter_openai = WireChat.in_process(WireProtocol.OPENAI, base_url=f"{base}/v1", api_key="x")
+    adapter_anthropic = WireChat.in_process(WireProtocol.ANTHROPIC, base_url=base, api_key="x")
     plain_httpx = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key="x", max_retries=0)
     plain_aiohttp = openai.AsyncOpenAI(
         base_url=f"{base}/v1", api_key="x", max_retries=0, http_client=openai.DefaultAioHttpClient()

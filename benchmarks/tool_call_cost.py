@@ -18,7 +18,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
 
 SOURCE = "def add(a: int, b: int) -> int:\n    return a + b\n"
 CONCURRENCY = 8

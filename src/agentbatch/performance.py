@@ -15,7 +15,7 @@ start-up, idle memory, accepting a large batch); each entry names its own eviden
    waiting for them), and import nothing until their first frame, and a provider's SDK only with the
    first call to it: an idle ``serve`` is its main process without either SDK (nor httpx: the CLI and
    the callback sender import it when first used) plus ~13 MiB children (``overhead.py``: idle RSS of the
-   process tree; docs/decisions/0008-overhead.md). The pool is in ``providers/process_pool/``; the SDK
+   process tree; docs/decisions/0010-overhead.md). The pool is in ``providers/process_pool/``; the SDK
    modules are imported by the functions that build transports.
 
 This module sits outside the layers (like ``process_hardening``): it imports no agentbatch module.

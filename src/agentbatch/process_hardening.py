@@ -4,7 +4,7 @@ A process that is not dumpable writes no core file, cannot be attached to with `
 the same user, and its ``/proc/<pid>/`` files (``environ``, ``mem``, ``fd/``...) belong to root, so
 another process of the server's user cannot read its environment (the API keys, the provider keys, the
 callback secret). For a server running as root this alone binds nothing — root reads everything — which
-is why custom tools also run in namespaces of their own (see ``runtime/sandbox``).
+is why custom tools also run in namespaces of their own (see ``runtime/tools/sandbox``).
 
 Standard library only: it is imported by the CLI and by the provider child processes alike.
 """

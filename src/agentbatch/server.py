@@ -21,7 +21,7 @@ from agentbatch.engine.host import EngineHost
 from agentbatch.engine.metrics import REGISTRY
 from agentbatch.performance import EVENT_LOOP_FACTORY, UVICORN_LOOP, tune_garbage_collector
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.runtime.base_tools import builtin_tools
+from agentbatch.runtime.tools.base_tools import builtin_tools
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 from agentbatch.store.migrate import upgrade

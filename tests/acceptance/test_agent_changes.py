@@ -111,7 +111,8 @@ def test_blocks_detach_attach_between_agents_and_standalone(client: Letta) -> No
     first, second = _agent(client), _agent(client)
     human = client.agents.blocks.retrieve("human", agent_id=first)
 
-    with pytest.raises(BadRequestError, match="attached to agent"):
+    # Held by the first agent, it still cannot join the second: that one has a block labelled human.
+    with pytest.raises(BadRequestError, match="already has a memory block labelled 'human'"):
         client.agents.blocks.attach(human.id, agent_id=second)
     detached = client.agents.blocks.detach(human.id, agent_id=first)
     assert [b.label for b in detached.memory.blocks] == ["persona"]

@@ -44,7 +44,7 @@ def test_a_mixed_batch_completes_with_each_outcome_reported_per_request(live: Le
     )
     done = finished(live, batch.id)
 
-    assert done.status == "completed" and done.stop_reason == "end_turn"
+    assert done.status == "completed" and done.stop_reason is None  # the requests ended differently
     assert done.completed_at is not None and done.total_duration_ns and done.total_duration_ns > 0
     assert done.ttft_ns and 0 < done.ttft_ns <= done.total_duration_ns
     extra = done.model_extra or {}

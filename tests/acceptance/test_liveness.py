@@ -12,7 +12,7 @@ from letta_client import Letta
 
 from agentbatch.emulator.server import EmulatorThread
 from agentbatch.runtime.ports import StepSink
-from agentbatch.runtime.turn import TurnInput, TurnResult, TurnRunner
+from agentbatch.runtime.turn_loop import TurnInput, TurnResult, TurnRunner
 from agentbatch.server import ServerThread
 from tests.acceptance.conftest import live_settings
 from tests.acceptance.test_batch_engine import finished, items

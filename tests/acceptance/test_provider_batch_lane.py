@@ -277,3 +277,29 @@ def test_a_lane_quota_makes_work_wait_not_fail(
     opened = fresh_emulator.app.state.openai_batches.newest_first()
     assert len(opened) >= 3 and all(len(b.lines) <= 2 for b in opened)  # never more than 2 open at once
     assert _direct_calls(fresh_emulator) == 0
+
+
+def test_provider_batch_for_a_provider_without_a_batch_api_is_a_422_at_create_naming_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    providers = tmp_path / "providers.toml"
+    providers.write_text('[providers.vllm]\nbase_url = "http://127.0.0.1:9/v1"\n')
+    settings = Settings(
+        database_url=database_url, run_worker=False, provider_processes=0, providers_file=providers
+    )
+    with ServerThread(settings) as server:
+        client = Letta(base_url=server.base_url, max_retries=0)
+        local = client.agents.create(model="vllm/llama-3.1-8b").id
+        hosted = client.agents.create(model="openai/gpt-4o-mini").id
+        requests = [{"agent_id": hosted, "input": "hi"}, {"agent_id": local, "input": "hi"}]
+
+        with pytest.raises(UnprocessableEntityError) as refused:
+            client.batches.create(requests=requests, extra_body=LANE)
+
+        detail = str(refused.value.body)
+        assert local in detail and "'vllm'" in detail and "no batch API" in detail
+        assert hosted not in detail
+        assert list(client.batches.list()) == []  # nothing written
+        # auto accepts them (such agents run direct); so does direct.
+        auto = client.batches.create(requests=requests, extra_body={"dispatch": "auto"})
+        assert (auto.model_extra or {})["dispatch"] == "auto"

@@ -88,7 +88,9 @@ def test_two_workers_share_one_batch_and_run_no_item_twice(
     workers = [AgentbatchProcess(["worker"], env, tmp_path / f"worker{i}.log") for i in range(2)]
     with api, workers[0], workers[1]:
         client = Letta(base_url=api.base_url, max_retries=3)
-        wait_for(lambda: _count_rows(database_url, "workers") == 2, what="both workers to register")
+        wait_for(
+            lambda: _count_rows(database_url, "workers") == 2, timeout=90, what="both workers to register"
+        )
         agents = [client.agents.create(model="openai/gpt-4o-mini").id for _ in range(40)]
         requests = [
             {"agent_id": agent, "input": "[[tool:conversation_search]] [[sleep:20]] hi"} for agent in agents

@@ -13,12 +13,14 @@ from sqlalchemy import select, text, update
 from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.server import prepare_database
 from agentbatch.store import queue
 from agentbatch.store.agents import insert_agent
 from agentbatch.store.batches import insert_batch
 from agentbatch.store.database import Database
+from agentbatch.store.new_items import NewItem
 from agentbatch.store.steps import apply_commits, complete_stranded_batches
 from agentbatch.store.tables import batch_items, batches
 from tests.support.polling import wait_for_async
@@ -50,10 +52,7 @@ async def _batch_with_two_claimed_items(db: Database) -> tuple[ClaimedItem, Clai
             created_at=now,
             updated_at=now,
         )
-        items = [
-            {"id": f"item-{n}", "agent_id": f"agent-{n}", "model": "openai/m", "position": n, "request": {}}
-            for n in range(2)
-        ]
+        items = [NewItem(f"agent-{n}", "openai/m", TurnRequest(), id=f"item-{n}") for n in range(2)]
         await insert_batch(conn, batch, items)
     claimed: list[ClaimedItem] = []
     for worker in ("worker-a", "worker-b"):

@@ -8,12 +8,15 @@ from sqlalchemy import select
 
 from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.states import ItemStatus
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.server import prepare_database
 from agentbatch.store import queue
 from agentbatch.store.agents import insert_agent
 from agentbatch.store.database import Connection, Database
+from agentbatch.store.new_items import NewItem
+from agentbatch.store.sql_work_queue import SqlWorkQueue
 from agentbatch.store.steps import settle_failed_turn
 from agentbatch.store.tables import batch_items
 
@@ -35,9 +38,7 @@ async def _claimed_items(db: Database, worker: str, count: int) -> list[str]:
                 updated_at=now,
             )
             await insert_agent(conn, agent)
-            items.append(
-                {"id": f"item-{n}", "agent_id": agent.id, "model": "openai/m", "position": n, "request": {}}
-            )
+            items.append(NewItem(agent.id, "openai/m", TurnRequest(), id=f"item-{n}"))
         await queue.insert_items(conn, None, "owner", items, now)
         claimed = await queue.claim_items(
             conn, worker, model=None, limit=count, lease_until=now + timedelta(seconds=5), now=now
@@ -55,7 +56,7 @@ async def test_only_items_with_a_live_turn_are_renewed(database_url: str) -> Non
     db = Database(database_url)
     try:
         await prepare_database(db)
-        keeper = LeaseKeeper(db, "worker-1", lease_seconds=600)
+        keeper = LeaseKeeper(SqlWorkQueue(db), "worker-1", lease_seconds=600)
         held, orphaned = await _claimed_items(db, "worker-1", 2)
         before = await _lease_ends(db)
         turn = asyncio.create_task(asyncio.sleep(3600))
@@ -84,7 +85,7 @@ async def test_a_failed_turn_hands_its_item_back_then_errors_it(database_url: st
             agent_id="agent-0",
             owner_id="owner",
             model="openai/m",
-            request={},
+            request=TurnRequest(),
             step_count=0,
             lease_owner="worker-1",
             started_at=now,

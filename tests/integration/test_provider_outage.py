@@ -75,8 +75,10 @@ def test_an_outage_longer_than_the_retry_budget_errors_naming_a_refused_connecti
         client = Letta(base_url=server.base_url, max_retries=0)
         agent = client.agents.create(model=MODEL).id
         batch = client.batches.create(requests=[{"agent_id": agent, "input": "hello"}])
-        assert finished(client, batch.id, timeout=30).status == "completed"
+        done = finished(client, batch.id, timeout=30)
         item = items(client, batch.id)[0]
+
+    assert (done.status, done.stop_reason) == ("failed", "llm_api_error")  # its one request errored
 
     assert (item["status"], item["stop_reason"]) == ("errored", "llm_api_error")
     assert "connection refused" in item["error"] and "timed out" not in item["error"].lower()

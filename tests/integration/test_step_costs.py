@@ -15,11 +15,13 @@ from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.lanes import Lane
 from agentbatch.domain.pricing import PriceTable
 from agentbatch.domain.states import BatchStatus, StopReason
-from agentbatch.domain.turns import ClaimedItem, Commit, StepRecord
+from agentbatch.domain.turn_records import ClaimedItem, Commit, StepRecord
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.store import batches as batch_store
 from agentbatch.store import queue
 from agentbatch.store.database import Database
 from agentbatch.store.migrate import upgrade
+from agentbatch.store.new_items import NewItem
 from agentbatch.store.steps import apply_commits
 from agentbatch.store.tables import steps
 
@@ -38,14 +40,7 @@ async def _batch(db: Database, models: list[str]) -> tuple[str, list[ClaimedItem
     now = datetime.now(UTC)
     batch = Batch(new_id(IdPrefix.BATCH), OWNER, BatchStatus.CREATED, len(models), now, now)
     items = [
-        {
-            "id": new_id(IdPrefix.BATCH_ITEM),
-            "agent_id": new_id(IdPrefix.AGENT),
-            "model": model,
-            "position": position,
-            "request": {"messages": []},
-            "custom_id": f"req-{position}",
-        }
+        NewItem(new_id(IdPrefix.AGENT), model, TurnRequest(), custom_id=f"req-{position}")
         for position, model in enumerate(models)
     ]
     async with db.write() as conn:

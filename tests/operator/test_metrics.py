@@ -115,3 +115,25 @@ def test_a_worker_process_serves_its_own_metrics(tmp_path: Path, emulator: Emula
     names = {family.name for family in text_string_to_metric_families(text)}
     assert {"agentbatch_steps", "agentbatch_provider_calls", "agentbatch_lease_expiries"} <= names
     assert "metrics=http://0.0.0.0:" in worker.log_path.read_text()
+
+
+def test_requests_ended_by_expiry_and_cancel_are_counted_as_finished(server: ServerThread) -> None:
+    client = Letta(base_url=server.base_url, max_retries=0)
+    agents = [client.agents.create(model=MODEL).id for _ in range(2)]
+    finished = "agentbatch_items_finished_total"
+    before = _scrape(server.base_url).get("agentbatch_items_finished", [])
+
+    expiring = client.batches.create(
+        requests=[{"agent_id": agents[0], "input": "[[sleep:20000]] too slow"}],
+        extra_body={"completion_window": "1s"},
+    )
+    cancelled = client.batches.create(requests=[{"agent_id": agents[1], "input": "[[sleep:20000]] slow"}])
+    client.batches.cancel(cancelled.id)
+    wait_for(lambda: client.batches.retrieve(expiring.id).status == "expired", timeout=20, what="expiry")
+
+    after = _scrape(server.base_url)["agentbatch_items_finished"]
+    for status, reason in (("expired", ""), ("cancelled", "cancelled")):
+        grown = _value(after, finished, status=status, stop_reason=reason) - _value(
+            before, finished, status=status, stop_reason=reason
+        )
+        assert grown == 1, status

@@ -67,6 +67,7 @@ def test_serve_logs_its_start_and_each_event_of_a_batch_as_key_value_lines(
     assert errored["error"], "the provider's message is in the line"
     ended = events["batch.ended"]
     assert (ended["status"], ended["succeeded"], ended["errored"]) == ("completed", "1", "1")
+    assert ended["stop_reason"] == ""  # as stored: its requests ended differently
     assert (
         events["callback.failed"]["level"] == "warning"
         and "ConnectError" in events["callback.failed"]["error"]

@@ -5,7 +5,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from agentbatch.domain.turns import ClaimedItem, Commit, StepRecord
+from agentbatch.domain.turn_records import ClaimedItem, Commit, StepRecord
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.engine.lane.deadline import DeadlinePolicy
 from agentbatch.engine.lane.dispatcher import LaneDispatcher
 from agentbatch.engine.lane.routing import LaneGateway, LaneSink
@@ -59,7 +60,9 @@ def test_a_turn_switches_from_the_lane_to_direct_calls_when_the_window_gets_tigh
     lane = Calls("lane", clock, timedelta(seconds=100))  # each lane step takes a 100 s turnaround
     direct = Calls("direct", clock, timedelta(seconds=5))
     policy = DeadlinePolicy(default_turnaround_s=100, direct_step_s=10, reserve_steps=2, clock=clock)
-    item = ClaimedItem("batch_item-1", "job-1", "agent-1", "user", "openai/gpt-4o-mini", {}, 0, "w", START)
+    item = ClaimedItem(
+        "batch_item-1", "job-1", "agent-1", "user", "openai/gpt-4o-mini", TurnRequest(), 0, "w", START
+    )
     gateway = LaneGateway(
         cast(LaneDispatcher, lane),
         item,

@@ -79,3 +79,23 @@ def test_a_bad_price_table_is_refused_at_start(tmp_path: Path, table: str) -> No
     path.write_text('[prices."openai/x"]\n' + table)
     with pytest.raises(ValueError, match=r"openai/x|must"):
         ProviderCatalog.from_file(path)
+
+
+def test_cached_prompt_tokens_cost_the_cached_price_and_cache_writes_the_write_price() -> None:
+    table = PriceTable()
+    # claude-haiku-4-5: $1 input, $0.10 cache read, $1.25 cache write (1.25x), $5 output per million.
+    cost = table.step_cost("anthropic/claude-haiku-4-5", Lane.DIRECT, 1_000, 10, 600, 300)
+    assert cost == StepCost(nanos=100 * 1_000 + 600 * 100 + 300 * 1_250 + 10 * 5_000, direct_nanos=585_000)
+    # gpt-4o-mini: cached input at $0.075; OpenAI charges no cache writes.
+    openai = table.step_cost("openai/gpt-4o-mini", Lane.PROVIDER_BATCH, 1_000, 0, 400)
+    assert openai == StepCost(nanos=(600 * 150 + 400 * 75) // 2, direct_nanos=600 * 150 + 400 * 75)
+
+
+def test_the_cache_write_price_can_be_set_in_the_providers_file(tmp_path: Path) -> None:
+    providers = tmp_path / "providers.toml"
+    providers.write_text(
+        '[prices."anthropic/claude-haiku-4-5"]\ninput = 1\noutput = 5\ncache_write_input = 2\n'
+    )
+    table = ProviderCatalog.from_file(providers).prices
+    cost = table.step_cost("anthropic/claude-haiku-4-5", Lane.DIRECT, 100, 0, 0, 100)
+    assert cost == StepCost(nanos=200_000, direct_nanos=200_000)

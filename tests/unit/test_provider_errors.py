@@ -4,9 +4,9 @@ import socket
 
 import pytest
 
-from agentbatch.providers.anthropic_chat import AnthropicTransport
+from agentbatch.providers.catalog import WireProtocol
 from agentbatch.providers.errors import ProviderTimedOut, ProviderUnreachable, transport_failure
-from agentbatch.providers.openai_chat import OpenAITransport
+from agentbatch.providers.sdk_clients import SdkTransport
 
 
 def _closed_port() -> int:
@@ -18,11 +18,10 @@ def _closed_port() -> int:
 @pytest.mark.parametrize("sdk", ["openai", "anthropic"])
 async def test_a_refused_connection_is_named_as_refused_and_pauses_the_provider(sdk: str) -> None:
     port = _closed_port()
-    transport: OpenAITransport | AnthropicTransport
     if sdk == "openai":
-        transport = OpenAITransport(base_url=f"http://127.0.0.1:{port}/v1", api_key="k")
+        transport = SdkTransport(WireProtocol.OPENAI, base_url=f"http://127.0.0.1:{port}/v1", api_key="k")
     else:
-        transport = AnthropicTransport(base_url=f"http://127.0.0.1:{port}", api_key="k")
+        transport = SdkTransport(WireProtocol.ANTHROPIC, base_url=f"http://127.0.0.1:{port}", api_key="k")
     try:
         with pytest.raises(ProviderUnreachable) as raised:
             await transport.post_json(b"{}")

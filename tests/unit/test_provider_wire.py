@@ -340,3 +340,34 @@ def test_anthropic_replays_invalid_tool_arguments_in_the_wrapper_they_came_in() 
     assert body["messages"][1]["content"] == [
         {"type": "tool_use", "id": "toolu_1", "name": "f", "input": wrapped}
     ]
+
+
+def test_cached_prompt_tokens_are_read_from_each_protocols_usage() -> None:
+    openai = openai_wire.parse_response(
+        {
+            "model": "gpt-x",
+            "choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}],
+            "usage": {
+                "prompt_tokens": 100,
+                "completion_tokens": 1,
+                "prompt_tokens_details": {"cached_tokens": 64},
+            },
+        }
+    )
+    anthropic = anthropic_wire.parse_response(
+        {
+            "model": "claude-x",
+            "content": [{"type": "text", "text": "hi"}],
+            "stop_reason": "end_turn",
+            "usage": {
+                "input_tokens": 10,
+                "output_tokens": 1,
+                "cache_read_input_tokens": 64,
+                "cache_creation_input_tokens": 26,
+            },
+        }
+    )
+
+    assert (openai.prompt_tokens, openai.cached_tokens, openai.cache_write_tokens) == (100, 64, 0)
+    # Anthropic's input_tokens leave the cached part out: the whole prompt is the sum.
+    assert (anthropic.prompt_tokens, anthropic.cached_tokens, anthropic.cache_write_tokens) == (100, 64, 26)

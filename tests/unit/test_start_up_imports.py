@@ -1,6 +1,6 @@
 """What `agentbatch serve` loads before it is ready: neither provider SDK (the provider processes load
 them when work comes) nor an HTTP client (the CLI's and the callbacks' are loaded when first used).
-Each would add tenths of a second to start-up and tens of MiB to an idle server (decision 0008)."""
+Each would add tenths of a second to start-up and tens of MiB to an idle server (decision 0010)."""
 
 import subprocess
 import sys

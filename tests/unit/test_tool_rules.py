@@ -2,7 +2,7 @@
 
 import pytest
 
-from agentbatch.runtime.tool_rules import ToolRuleSolver, parse_rules
+from agentbatch.runtime.tools.tool_rules import ToolRuleSolver, parse_rules
 
 TOOLS = {"search", "answer", "lookup", "finish", "send_message"}
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agentbatch.runtime.tool_schema import ToolSourceError, schema_from_source
+from agentbatch.runtime.tools.tool_schema import ToolSourceError, schema_from_source
 
 SOURCE = '''
 import math

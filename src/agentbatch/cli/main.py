@@ -80,6 +80,9 @@ def mock_llm(
     error_rate: float = typer.Option(0.0, help="Probability of a random 429/5xx per request."),
     seed: int = typer.Option(0, help="Seed of the random faults and jitter."),
     batch_delay_s: float = typer.Option(1.0, help="How long a provider batch stays in progress."),
+    batch_queue_limit: int | None = typer.Option(
+        None, help="Most requests in unfinished Anthropic batches; a create over it is a 429."
+    ),
 ) -> None:
     """Run the deterministic OpenAI + Anthropic emulator (both batch APIs included)."""
     from agentbatch.emulator.config import EmulatorConfig
@@ -91,6 +94,7 @@ def mock_llm(
         error_rate=error_rate,
         seed=seed,
         batch_delay_s=batch_delay_s,
+        batch_queue_limit=batch_queue_limit,
     )
     run_emulator(config, host, port)
 

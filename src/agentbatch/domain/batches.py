@@ -28,6 +28,10 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     step_count: int = 0
+    cached_tokens: int = 0
+    """Of ``prompt_tokens``, those read from the providers' prompt caches."""
+    cache_write_tokens: int = 0
+    """Of ``prompt_tokens``, those written to the providers' prompt caches."""
 
     @property
     def total_tokens(self) -> int:
@@ -60,6 +64,8 @@ class Batch:
     usage: Usage = field(default_factory=Usage)
     priority: int = 0
     cost: CostTotals = field(default_factory=CostTotals)
+    agent_id: str | None = None
+    """The agent every request of the batch addresses; None when they address several."""
 
 
 @dataclass(slots=True)
@@ -74,6 +80,8 @@ class BatchItem:
     stop_reason: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
     ttft_ns: int | None = None
     duration_ns: int | None = None
     error: str | None = None

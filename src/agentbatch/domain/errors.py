@@ -5,6 +5,8 @@
     ├── InvalidRequest      400: the request is understood but cannot be carried out as asked
     │   └── StateConflict   400: the target is in a state that forbids the action (e.g. cancel a
     │                            finished batch). Deliberately not 409: the SDK retries 409s.
+    │   └── Unprocessable   422: well formed, but not something this server can run as asked (e.g.
+    │                            dispatch provider_batch for agents whose provider has no batch API)
     ├── PayloadTooLarge     413: a request body over the configured limit
     ├── IdempotencyKeyReused 422: an Idempotency-Key sent again with a different body
     └── Unauthorized        401: a missing or unknown API key
@@ -31,6 +33,10 @@ class InvalidRequest(AgentbatchError):
 
 class StateConflict(InvalidRequest):
     pass
+
+
+class Unprocessable(InvalidRequest):
+    status_code = 422
 
 
 class PayloadTooLarge(AgentbatchError):

@@ -17,7 +17,15 @@ or price one of your own providers, in the providers file (``providers/catalog.p
     input = 0.15            # USD per million input tokens
     output = 0.60           # USD per million output tokens
     cached_input = 0.075    # optional; default: the input price
+    cache_write_input = 0.15  # optional; default: the input price
     batch_discount = 0.5    # optional; default 0.5 (half price in the provider-batch lane)
+
+Cached prompt tokens: a step's ``prompt_tokens`` count its whole prompt; of those, ``cached_tokens`` were
+read from the provider's prompt cache (OpenAI ``usage.prompt_tokens_details.cached_tokens``, Anthropic
+``cache_read_input_tokens``) and are priced at ``cached_input``; ``cache_write_tokens`` were written to
+it (Anthropic ``cache_creation_input_tokens``) and are priced at ``cache_write_input`` (Anthropic: 1.25 times
+the input price for its default 5-minute cache; OpenAI does not charge for writes). The batch discount
+applies to all of them, as both vendors' batch APIs apply it.
 """
 
 import re
@@ -42,9 +50,11 @@ class ModelPrice:
     cached_input: Decimal | None = None
     batch_discount: Decimal = DEFAULT_BATCH_DISCOUNT
     """The share taken off in the provider-batch lane: 0.5 is half price."""
+    cache_write_input: Decimal | None = None
+    """Per million prompt tokens written to the prompt cache; None: the input price."""
 
     def __post_init__(self) -> None:
-        for name in ("input", "output", "cached_input"):
+        for name in ("input", "output", "cached_input", "cache_write_input"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"price {name} must not be negative, got {value}")
@@ -68,6 +78,17 @@ def _price(input_usd: str, output_usd: str, cached_usd: str) -> ModelPrice:
     return ModelPrice(Decimal(input_usd), Decimal(output_usd), Decimal(cached_usd))
 
 
+_ANTHROPIC_CACHE_WRITE = Decimal("1.25")
+"""Anthropic's 5-minute cache write: 1.25 times the model's input price (its pricing page)."""
+
+
+def _anthropic(input_usd: str, output_usd: str, cached_usd: str) -> ModelPrice:
+    base = Decimal(input_usd)
+    return ModelPrice(
+        base, Decimal(output_usd), Decimal(cached_usd), cache_write_input=base * _ANTHROPIC_CACHE_WRITE
+    )
+
+
 DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     # OpenAI (standard tier; the Batch API takes 50% off)
     "openai/gpt-4o-mini": _price("0.15", "0.60", "0.075"),
@@ -82,15 +103,15 @@ DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     "openai/gpt-5-mini": _price("0.25", "2.00", "0.025"),
     "openai/gpt-5-nano": _price("0.05", "0.40", "0.005"),
     # Anthropic (cached input = cache hits; Message Batches take 50% off)
-    "anthropic/claude-haiku-4-5": _price("1", "5", "0.10"),
-    "anthropic/claude-3-5-haiku": _price("0.80", "4", "0.08"),
-    "anthropic/claude-sonnet-4": _price("3", "15", "0.30"),
-    "anthropic/claude-sonnet-4-0": _price("3", "15", "0.30"),
-    "anthropic/claude-sonnet-4-5": _price("3", "15", "0.30"),
-    "anthropic/claude-opus-4": _price("15", "75", "1.50"),
-    "anthropic/claude-opus-4-0": _price("15", "75", "1.50"),
-    "anthropic/claude-opus-4-1": _price("15", "75", "1.50"),
-    "anthropic/claude-opus-4-5": _price("5", "25", "0.50"),
+    "anthropic/claude-haiku-4-5": _anthropic("1", "5", "0.10"),
+    "anthropic/claude-3-5-haiku": _anthropic("0.80", "4", "0.08"),
+    "anthropic/claude-sonnet-4": _anthropic("3", "15", "0.30"),
+    "anthropic/claude-sonnet-4-0": _anthropic("3", "15", "0.30"),
+    "anthropic/claude-sonnet-4-5": _anthropic("3", "15", "0.30"),
+    "anthropic/claude-opus-4": _anthropic("15", "75", "1.50"),
+    "anthropic/claude-opus-4-0": _anthropic("15", "75", "1.50"),
+    "anthropic/claude-opus-4-1": _anthropic("15", "75", "1.50"),
+    "anthropic/claude-opus-4-5": _anthropic("5", "25", "0.50"),
 }
 
 
@@ -109,23 +130,40 @@ class PriceTable:
         return found
 
     def step_cost(
-        self, handle: str, lane: Lane, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0
+        self,
+        handle: str,
+        lane: Lane,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cached_tokens: int = 0,
+        cache_write_tokens: int = 0,
     ) -> StepCost | None:
         price = self.price(handle)
         if price is None:
             return None
-        return step_cost(price, lane, prompt_tokens, completion_tokens, cached_tokens)
+        return step_cost(price, lane, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens)
 
 
 def step_cost(
-    price: ModelPrice, lane: Lane, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0
+    price: ModelPrice,
+    lane: Lane,
+    prompt_tokens: int,
+    completion_tokens: int,
+    cached_tokens: int = 0,
+    cache_write_tokens: int = 0,
 ) -> StepCost:
-    """The exact cost of one model call, rounded once to nano-dollars. ``cached_tokens`` are the part of
-    ``prompt_tokens`` the provider read from its prompt cache."""
+    """The exact cost of one model call, rounded once to nano-dollars. ``cached_tokens`` and
+    ``cache_write_tokens`` are the parts of ``prompt_tokens`` the provider read from and wrote to its
+    prompt cache."""
     cached = min(max(cached_tokens, 0), prompt_tokens)
+    written = min(max(cache_write_tokens, 0), prompt_tokens - cached)
     cached_price = price.input if price.cached_input is None else price.cached_input
+    write_price = price.input if price.cache_write_input is None else price.cache_write_input
     usd_per_million_tokens = (
-        (prompt_tokens - cached) * price.input + cached * cached_price + completion_tokens * price.output
+        (prompt_tokens - cached - written) * price.input
+        + cached * cached_price
+        + written * write_price
+        + completion_tokens * price.output
     )
     direct = usd_per_million_tokens * _NANOS_PER_TOKEN_AT_ONE_USD_PER_MILLION
     charged = direct * (1 - price.batch_discount) if lane is Lane.PROVIDER_BATCH else direct

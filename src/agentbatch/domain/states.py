@@ -2,10 +2,11 @@
 
 Batch (Letta's ``JobStatus``)::
 
-    created ──first item claimed──▶ running ──every item ended──▶ completed
+    created ──first item claimed──▶ running ──every item ended──▶ completed | failed | cancelled
        │                               ├──cancel──▶ cancelled
-       └───────────────────────────────┼──window passed──▶ expired
-                                       └──could not run──▶ failed
+       └───────────────────────────────┴──window passed──▶ expired
+
+Which of them, and the batch's stop reason, follow from its items' outcomes: ``domain.batch_outcome``.
 
 Item (one request of a batch, one agent turn)::
 
@@ -80,12 +81,3 @@ class StopReason(StrEnum):
 _SUCCESSFUL_STOPS = frozenset(
     {StopReason.END_TURN, StopReason.MAX_STEPS, StopReason.TOOL_RULE, StopReason.REQUIRES_APPROVAL}
 )
-
-
-def batch_stop_reason(status: BatchStatus) -> StopReason | None:
-    """The stop reason a batch reports once it has ended; per-item reasons live on the items."""
-    return {
-        BatchStatus.COMPLETED: StopReason.END_TURN,
-        BatchStatus.CANCELLED: StopReason.CANCELLED,
-        BatchStatus.FAILED: StopReason.ERROR,
-    }.get(status)

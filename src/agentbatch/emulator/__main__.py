@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-delay-s", type=float, default=1.0)
+    parser.add_argument("--batch-queue-limit", type=int, default=None)
     args = parser.parse_args(argv)
     config = EmulatorConfig(
         latency_ms=args.latency_ms,
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
         error_rate=args.error_rate,
         seed=args.seed,
         batch_delay_s=args.batch_delay_s,
+        batch_queue_limit=args.batch_queue_limit,
     )
     serve(config, args.host, args.port)
 

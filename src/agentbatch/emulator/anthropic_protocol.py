@@ -81,6 +81,9 @@ class AnthropicMessagesProtocol:
                     "input": tool_input,
                 }
             )
+        # Anthropic counts cached prompt tokens apart from input_tokens; the prompt is their sum.
+        cache_read = min(turn.directives.cache_read, turn.prompt_tokens)
+        cache_write = min(turn.directives.cache_write, turn.prompt_tokens - cache_read)
         return {
             "id": ids.make("msg_01", "message", 22),
             "type": "message",
@@ -90,11 +93,11 @@ class AnthropicMessagesProtocol:
             "stop_reason": _STOP_REASONS[reply.stop],
             "stop_sequence": None,
             "usage": {
-                "input_tokens": turn.prompt_tokens,
+                "input_tokens": turn.prompt_tokens - cache_read - cache_write,
                 "output_tokens": reply.completion_tokens,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-                "cache_creation": _CACHE_CREATION,
+                "cache_creation_input_tokens": cache_write,
+                "cache_read_input_tokens": cache_read,
+                "cache_creation": {**_CACHE_CREATION, "ephemeral_5m_input_tokens": cache_write},
                 "server_tool_use": None,
                 "service_tier": self.service_tier,
             },

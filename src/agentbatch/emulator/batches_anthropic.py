@@ -73,16 +73,31 @@ class AnthropicBatch:
         return b"".join(lines)
 
 
+class QueueFull(Exception):
+    """A batch create over the emulated queue limit: answered 429 ``rate_limit_error``."""
+
+
 class AnthropicBatchStore:
-    def __init__(self, responder: Responder, delay_s: float) -> None:
+    def __init__(self, responder: Responder, delay_s: float, *, queue_limit: int | None = None) -> None:
         self._responder = responder
         self._delay_s = delay_s
+        self._queue_limit = queue_limit
+        self.refused = 0
+        """Creates refused because the queue limit was reached."""
         self._batches: dict[str, AnthropicBatch] = {}
         self._numbers = itertools.count(1)
 
     def create(self, body: object) -> AnthropicBatch:
         """A new batch from a ``{"requests": [...]}`` body; raises InvalidRequest."""
         requests = parse_requests(body)
+        if self._queue_limit is not None:
+            queued = sum(len(b.requests) for b in self.newest_first() if b.processing_status != "ended")
+            if queued + len(requests) > self._queue_limit:
+                self.refused += 1
+                raise QueueFull(
+                    f"Number of batch requests in the processing queue would exceed the limit of "
+                    f"{self._queue_limit} (emulated)."
+                )
         batch = AnthropicBatch(
             id=sequential_id("msgbatch_01", "anthropic-batch", next(self._numbers), 22),
             timeline=Timeline(time.time(), self._delay_s, validates=False),

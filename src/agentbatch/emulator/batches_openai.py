@@ -106,7 +106,12 @@ class OpenAIBatch:
 
 
 class OpenAIBatchStore:
-    def __init__(self, responder: Responder, files: FileStore, delay_s: float) -> None:
+    def __init__(
+        self, responder: Responder, files: FileStore, delay_s: float, *, queue_limit: int | None = None
+    ) -> None:
+        self._queue_limit = queue_limit
+        self.refused = 0
+        """Batches failed with ``token_limit_exceeded`` because the queue limit was reached."""
         self._responder = responder
         self._files = files
         self._delay_s = delay_s
@@ -115,6 +120,11 @@ class OpenAIBatchStore:
 
     def create(self, input_file_id: str, input_data: bytes, metadata: dict[str, Any] | None) -> OpenAIBatch:
         lines, errors = parse_input_file(input_data)
+        if self._queue_limit is not None and not errors:
+            queued = sum(len(b.lines) for b in self.newest_first() if b.status not in _TERMINAL)
+            if queued + len(lines) > self._queue_limit:
+                self.refused += 1
+                errors = [_queue_full(lines[0].body.get("model") if lines else None, self._queue_limit)]
         batch = OpenAIBatch(
             id=sequential_id("batch_", "openai-batch", next(self._numbers)),
             input_file_id=input_file_id,
@@ -198,6 +208,17 @@ class OpenAIBatchStore:
             batch.error_file_id = self._files.add(
                 f"{batch.id}_error.jsonl", "batch_output", b"".join(errors)
             ).id
+
+
+def _queue_full(model: object, limit: int) -> dict[str, Any]:
+    return {
+        "code": "token_limit_exceeded",
+        "message": f"Enqueued token limit reached for {model} in organization org-emulated. "
+        f"Limit: {limit} requests (emulated). Please try again once some in_progress batches have been "
+        "completed.",
+        "param": None,
+        "line": None,
+    }
 
 
 def _output_record(batch_id: str, line: BatchLine, result: LineResult | None) -> bytes:

@@ -15,6 +15,9 @@ class EmulatorConfig:
     batch_delay_s:   how long a provider batch stays in progress before it ends.
     retry_after_ms:  the delay a 429/503/529 asks for, sent as ``retry-after-ms`` (both SDKs
                      prefer it) and rounded up to whole seconds (at least 1) as ``retry-after``.
+    batch_queue_limit: the most requests the unfinished batches of each batch API may hold; past it, an
+                     Anthropic create is refused with a 429 ``rate_limit_error`` and an OpenAI batch
+                     fails with ``token_limit_exceeded``, as the real APIs do (None: no limit).
     """
 
     latency_ms: float = 0
@@ -23,6 +26,7 @@ class EmulatorConfig:
     seed: int = 0
     batch_delay_s: float = 1.0
     retry_after_ms: int = 200
+    batch_queue_limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0:

@@ -5,6 +5,7 @@ Grammar (see docs/mock-llm.md for the behaviour of each)::
     [[tool:NAME]]                 [[tool:NAME {"json": "object"}]]
     [[error:STATUS]]  [[error:STATUS:N]]  [[error:STATUS:always]]
     [[sleep:MS]]      [[reply:TEXT]]
+    [[cache:READ]]    [[cache:READ:WRITE]]
     [[bad-tool-args]] [[empty]] [[truncate]] [[expire]]
 
 A ``[[`` that is not followed by one of these names is ordinary text. A known name with a
@@ -19,11 +20,12 @@ from functools import lru_cache
 from typing import Any
 
 _FLAGS = frozenset({"bad-tool-args", "empty", "truncate", "expire"})
-_WITH_ARGUMENT = frozenset({"tool", "error", "sleep", "reply"})
+_WITH_ARGUMENT = frozenset({"tool", "error", "sleep", "reply", "cache"})
 _HEAD = re.compile(r"([a-z][a-z-]*)(\]\]|:)")
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 _ERROR_ARGUMENT = re.compile(r"(\d{3})(?::(always|\d+))?")
 _SLEEP_ARGUMENT = re.compile(r"\d+(?:\.\d+)?")
+_CACHE_ARGUMENT = re.compile(r"(\d+)(?::(\d+))?")
 _JSON = json.JSONDecoder()
 
 
@@ -63,6 +65,10 @@ class Directives:
     empty: bool = False
     truncate: bool = False
     expire: bool = False
+    cache_read: int = 0
+    """Prompt tokens each step reports as read from the prompt cache (capped at the prompt)."""
+    cache_write: int = 0
+    """Prompt tokens each step reports as written to the cache (Anthropic only; capped likewise)."""
 
 
 def parse_directives(text: str) -> Directives:
@@ -113,6 +119,8 @@ def _parse(text: str) -> Directives:
         empty="empty" in values,
         truncate="truncate" in values,
         expire="expire" in values,
+        cache_read=values.get("cache", (0, 0))[0],
+        cache_write=values.get("cache", (0, 0))[1],
     )
 
 
@@ -137,6 +145,11 @@ def _parse_one(text: str, name: str, separator: str, index: int, builder: _Build
         if not _SLEEP_ARGUMENT.fullmatch(argument):
             raise DirectiveError(f"[[sleep:{argument}]]: MS must be a non-negative number of milliseconds")
         builder.once(name, float(argument))
+    elif name == "cache":
+        cache = _CACHE_ARGUMENT.fullmatch(argument)
+        if cache is None:
+            raise DirectiveError(f"[[cache:{argument}]]: expected READ or READ:WRITE (token counts)")
+        builder.once(name, (int(cache.group(1)), int(cache.group(2) or 0)))
     else:
         builder.once(name, argument.strip())
     return close + 2

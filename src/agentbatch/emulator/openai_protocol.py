@@ -89,7 +89,10 @@ class OpenAIChatProtocol:
                 "prompt_tokens": turn.prompt_tokens,
                 "completion_tokens": reply.completion_tokens,
                 "total_tokens": turn.prompt_tokens + reply.completion_tokens,
-                "prompt_tokens_details": _PROMPT_DETAILS,
+                "prompt_tokens_details": {
+                    **_PROMPT_DETAILS,
+                    "cached_tokens": min(turn.directives.cache_read, turn.prompt_tokens),
+                },
                 "completion_tokens_details": _COMPLETION_DETAILS,
             },
             "service_tier": "default",

@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from agentbatch.emulator.anthropic_protocol import AnthropicMessagesProtocol
 from agentbatch.emulator.batch_timeline import page_after, page_before
-from agentbatch.emulator.batches_anthropic import AnthropicBatchStore
+from agentbatch.emulator.batches_anthropic import AnthropicBatchStore, QueueFull
 from agentbatch.emulator.directives import DirectiveError
 from agentbatch.emulator.protocol import InvalidRequest
 from agentbatch.emulator.responses import anthropic_error_response, json_body, json_response, query_int
@@ -24,6 +24,8 @@ class AnthropicRoutes:
             batch = self.batches.create(await json_body(request))
         except InvalidRequest as error:
             return anthropic_error_response(400, str(error))
+        except QueueFull as error:
+            return anthropic_error_response(429, str(error))
         return json_response(batch.to_json(_origin(request)))
 
     async def get_batch(self, request: Request) -> Response:

@@ -37,8 +37,12 @@ class EmulatorState:
             files=files,
             openai=openai,
             anthropic=anthropic,
-            openai_batches=OpenAIBatchStore(openai, files, config.batch_delay_s),
-            anthropic_batches=AnthropicBatchStore(batch_anthropic, config.batch_delay_s),
+            openai_batches=OpenAIBatchStore(
+                openai, files, config.batch_delay_s, queue_limit=config.batch_queue_limit
+            ),
+            anthropic_batches=AnthropicBatchStore(
+                batch_anthropic, config.batch_delay_s, queue_limit=config.batch_queue_limit
+            ),
         )
 
     def reset(self) -> None:

@@ -13,12 +13,15 @@ from typing import Any
 
 from agentbatch.domain.agents import Agent, Block
 from agentbatch.domain.errors import InvalidRequest, NotFound
+from agentbatch.domain.states import ItemStatus, StopReason
+from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
-from agentbatch.runtime.tool_rules import parse_rules
+from agentbatch.runtime.tools.tool_rules import parse_rules
 from agentbatch.store import agent_runs
 from agentbatch.store import agents as agent_store
 from agentbatch.store import blocks as block_store
 from agentbatch.store import tools as tool_store
+from agentbatch.store.batch_reports import batches_ended_at
 from agentbatch.store.database import Connection, Database
 
 ModelResolver = Callable[[str | None, dict[str, Any] | None], tuple[str, dict[str, Any]]]
@@ -139,9 +142,14 @@ class AgentChanges:
     async def cancel_turn(self, owner_id: str, agent_id: str, run_ids: list[str] | None) -> list[str]:
         """Cancel the agent's current turn (or the named ones); the engine's running task is stopped
         here at once, and in other processes when their lease renewal finds the item taken away."""
+        now = datetime.now(UTC)
         async with self._db.write() as conn:
             await _agent(conn, owner_id, agent_id)
-            cancelled = await agent_runs.cancel_current_turns(conn, agent_id, run_ids, datetime.now(UTC))
+            cancelled = await agent_runs.cancel_current_turns(conn, agent_id, run_ids, now)
+            ended = await batches_ended_at(conn, [batch_id for _, batch_id in cancelled if batch_id], now)
+        batch_events.items_ended_by_batch(ItemStatus.CANCELLED, StopReason.CANCELLED, len(cancelled))
+        for batch in ended:
+            batch_events.batch_ended(batch)
         if self._signals is not None:
             for item_id, _ in cancelled:
                 self._signals.notify_cancel(item_id)
@@ -157,14 +165,14 @@ class AgentChanges:
             stored = await block_store.agent_block(conn, agent_id, label)
             if stored is None:
                 raise NotFound(f"Agent {agent_id} has no memory block labelled {label!r}")
-            return await _change_block(conn, stored.block, agent_id, change)
+            return await _change_block(conn, stored.block, stored.agent_ids, change)
 
     async def update_block(self, owner_id: str, block_id: str, change: BlockChange) -> Block:
         async with self._db.write() as conn:
             stored = await block_store.get_block(conn, owner_id, block_id)
             if stored is None:
                 raise NotFound(f"Block {block_id} not found")
-            return await _change_block(conn, stored.block, stored.agent_id, change)
+            return await _change_block(conn, stored.block, stored.agent_ids, change)
 
     async def attach_block(self, owner_id: str, agent_id: str, block_id: str, attach: bool) -> Agent:
         now = datetime.now(UTC)
@@ -173,12 +181,12 @@ class AgentChanges:
             stored = await block_store.get_block(conn, owner_id, block_id)
             if stored is None:
                 raise NotFound(f"Block {block_id} not found")
-            if attach and stored.agent_id != agent_id:
+            if attach and agent_id not in stored.agent_ids:
                 labels = {existing.label for existing in agent.blocks}
-                _check_attachable(agent_id, labels, stored.block, stored.agent_id)
+                _check_attachable(agent_id, labels, stored.block)
                 await block_store.attach_block(conn, block_id, agent_id, now)
-            elif not attach and stored.agent_id == agent_id:
-                await block_store.detach_block(conn, block_id, owner_id, now)
+            elif not attach and agent_id in stored.agent_ids:
+                await block_store.detach_block(conn, block_id, agent_id, now)
             elif not attach:
                 raise NotFound(f"Block {block_id} is not attached to agent {agent_id}")
             await agent_store.update_agent_columns(conn, agent_id, {}, now)
@@ -187,7 +195,7 @@ class AgentChanges:
     async def create_block(self, owner_id: str, block: Block) -> Block:
         _check_value(block.label, block.value, block.limit)
         async with self._db.write() as conn:
-            await block_store.insert_block(conn, owner_id, block, None, datetime.now(UTC))
+            await block_store.insert_block(conn, owner_id, block, datetime.now(UTC))
         return block
 
     async def delete_block(self, owner_id: str, block_id: str) -> None:
@@ -224,12 +232,7 @@ def _check_value(label: str, value: str, limit: int) -> None:
         )
 
 
-def _check_attachable(agent_id: str, labels: set[str], block: Block, attached_to: str | None) -> None:
-    if attached_to is not None:
-        raise InvalidRequest(
-            f"block {block.id} is attached to agent {attached_to}; a block belongs to one agent here "
-            "(detach it there first)"
-        )
+def _check_attachable(agent_id: str, labels: set[str], block: Block) -> None:
     if block.label in labels:
         raise InvalidRequest(f"agent {agent_id} already has a memory block labelled {block.label!r}")
 
@@ -240,7 +243,7 @@ async def _set_blocks(
     wanted = list(dict.fromkeys(block_ids))
     current = {block.id for block in agent.blocks}
     for block_id in current - set(wanted):
-        await block_store.detach_block(conn, block_id, owner_id, now)
+        await block_store.detach_block(conn, block_id, agent.id, now)
     labels = {block.label for block in agent.blocks if block.id in wanted}
     for block_id in wanted:
         if block_id in current:
@@ -248,12 +251,12 @@ async def _set_blocks(
         stored = await block_store.get_block(conn, owner_id, block_id)
         if stored is None:
             raise NotFound(f"Block {block_id} not found")
-        _check_attachable(agent.id, labels, stored.block, stored.agent_id)
+        _check_attachable(agent.id, labels, stored.block)
         await block_store.attach_block(conn, block_id, agent.id, now)
         labels.add(stored.block.label)
 
 
-async def _change_block(conn: Connection, block: Block, agent_id: str | None, change: BlockChange) -> Block:
+async def _change_block(conn: Connection, block: Block, agent_ids: list[str], change: BlockChange) -> Block:
     values: dict[str, Any] = {}
     for name in ("value", "limit", "label", "read_only"):
         if name in change.given and getattr(change, name) is not None:
@@ -264,9 +267,10 @@ async def _change_block(conn: Connection, block: Block, agent_id: str | None, ch
         values["metadata_json"] = change.metadata
     label = values.get("label", block.label)
     _check_value(label, values.get("value", block.value), values.get("limit", block.limit))
-    renamed = agent_id is not None and label != block.label
-    if renamed and agent_id is not None and await block_store.agent_block(conn, agent_id, label) is not None:
-        raise InvalidRequest(f"agent {agent_id} already has a memory block labelled {label!r}")
+    if label != block.label:
+        for agent_id in agent_ids:  # every agent sharing the block must be free of the new label
+            if await block_store.agent_block(conn, agent_id, label) is not None:
+                raise InvalidRequest(f"agent {agent_id} already has a memory block labelled {label!r}")
     await block_store.update_block(conn, block.id, values, datetime.now(UTC))
     for name, value in values.items():
         setattr(block, "metadata" if name == "metadata_json" else name, value)

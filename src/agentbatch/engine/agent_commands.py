@@ -7,15 +7,18 @@ from typing import Any
 from agentbatch.domain.agents import DEFAULT_BLOCK_LIMIT, Agent, AgentType, Block, Tool, ToolType
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.states import ItemStatus, StopReason
+from agentbatch.engine import batch_events
 from agentbatch.engine.agent_changes import AgentChanges, check_tool_rules
 from agentbatch.engine.agent_files import AgentFiles
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.tool_changes import ToolChanges, derive_schema
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
-from agentbatch.runtime.base_tools import base_tool_names
+from agentbatch.runtime.tools.base_tools import base_tool_names
 from agentbatch.store import agents as agent_store
 from agentbatch.store import queue
 from agentbatch.store import tools as tool_store
+from agentbatch.store.batch_reports import batches_ended_at
 from agentbatch.store.database import Connection, Database
 from agentbatch.store.steps import complete_finished_batches
 
@@ -105,11 +108,14 @@ class AgentCommands:
         async with self._db.write() as conn:
             if not await agent_store.lock_agent(conn, owner_id, agent_id):
                 raise NotFound(f"Agent {agent_id} not found")
-            batch_ids = await queue.cancel_items_of_agent(
+            batch_ids, cancelled = await queue.cancel_items_of_agent(
                 conn, agent_id, f"agent {agent_id} was deleted", now
             )
             await agent_store.delete_agent(conn, owner_id, agent_id)
-            await complete_finished_batches(conn, batch_ids, now)
+            ended = await batches_ended_at(conn, await complete_finished_batches(conn, batch_ids, now), now)
+        batch_events.items_ended_by_batch(ItemStatus.CANCELLED, StopReason.CANCELLED, cancelled)
+        for batch in ended:
+            batch_events.batch_ended(batch)
 
     async def create_tool(self, owner_id: str, tool: Tool) -> Tool:
         """Register a custom tool; its schema is read from the source unless one is given."""

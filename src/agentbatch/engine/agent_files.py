@@ -64,10 +64,10 @@ class AgentFiles:
         created: list[str] = []
         async with self._db.write() as conn:
             by_file_id = await self._tools(conn, owner_id, tools, options, report, now)
-            used_blocks: set[str] = set()
+            imported_blocks: dict[str, Block] = {}
             for index, raw in enumerate(agents):
                 agent = self._agent(owner_id, raw, index, options, now)
-                agent.blocks = _blocks(raw, blocks, used_blocks, index, report)
+                agent.blocks = _blocks(raw, blocks, imported_blocks, index)
                 agent.tools = _agent_tools(raw, by_file_id, index, report)
                 await agent_store.insert_agent(conn, agent)
                 if not options.strip_messages:
@@ -213,17 +213,25 @@ def _custom_tool(raw: dict[str, Any], index: int) -> Tool:
 
 
 def _blocks(
-    raw: dict[str, Any], blocks: dict[str, dict[str, Any]], used: set[str], index: int, report: ImportReport
+    raw: dict[str, Any], blocks: dict[str, dict[str, Any]], imported: dict[str, Block], index: int
 ) -> list[Block]:
+    """The agent's blocks; a block the file shares between agents is imported once and shared here too
+    (``imported``: file id → the block made for it)."""
     found: list[Block] = []
     labels: set[str] = set()
     for file_id in raw.get("block_ids") or []:
         entry = blocks.get(str(file_id))
         if entry is None:
             raise InvalidRequest(f"agents[{index}].block_ids names {file_id!r}, which is not in `blocks`")
-        if file_id in used:
-            report.warnings.append(f"block {file_id} is shared by several agents; each gets its own copy")
-        used.add(str(file_id))
+        if str(file_id) in imported:
+            block = imported[str(file_id)]
+            if block.label in labels:
+                raise InvalidRequest(
+                    f"agents[{index}]: block {file_id!r} has a repeated label {block.label!r}"
+                )
+            labels.add(block.label)
+            found.append(block)
+            continue
         label, value = str(entry.get("label") or ""), str(entry.get("value") or "")
         if not label or label in labels:
             raise InvalidRequest(
@@ -231,17 +239,16 @@ def _blocks(
             )
         labels.add(label)
         limit = int(entry.get("limit") or DEFAULT_BLOCK_LIMIT)
-        found.append(
-            Block(
-                id=new_id(IdPrefix.BLOCK),
-                label=label,
-                value=value,
-                limit=max(limit, len(value)),
-                description=entry.get("description"),
-                read_only=bool(entry.get("read_only", False)),
-                metadata=entry.get("metadata") or None,
-            )
+        imported[str(file_id)] = Block(
+            id=new_id(IdPrefix.BLOCK),
+            label=label,
+            value=value,
+            limit=max(limit, len(value)),
+            description=entry.get("description"),
+            read_only=bool(entry.get("read_only", False)),
+            metadata=entry.get("metadata") or None,
         )
+        found.append(imported[str(file_id)])
     return found
 
 

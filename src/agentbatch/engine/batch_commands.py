@@ -7,16 +7,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agentbatch.domain.batches import Batch
-from agentbatch.domain.errors import IdempotencyKeyReused, InvalidRequest, NotFound, StateConflict
+from agentbatch.domain.errors import (
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+    StateConflict,
+    Unprocessable,
+)
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.lanes import Dispatch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.engine import batch_events
 from agentbatch.engine.signals import EngineSignals
+from agentbatch.providers.catalog import ProviderCatalog
+from agentbatch.providers.provider_batches import lane_refusal
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
 from agentbatch.store import idempotency as idempotency_store
 from agentbatch.store.database import Connection, Database
+from agentbatch.store.new_items import NewItem
 
 log = logging.getLogger(__name__)
 BATCH_METADATA = {"job_type": "batch_messages"}
@@ -27,10 +37,10 @@ _MAX_LISTED_MISSING = 10
 
 @dataclass(frozen=True, slots=True)
 class TurnSubmission:
-    """One request of a batch: the agent, and the turn's normalised body (messages and options)."""
+    """One request of a batch: the agent, and the turn's messages and options."""
 
     agent_id: str
-    body: dict[str, Any]
+    request: TurnRequest
     custom_id: str | None = None
 
 
@@ -64,8 +74,10 @@ class BatchCommands:
         *,
         key_retention: timedelta = timedelta(hours=24),
         default_dispatch: str = "direct",
+        catalog: ProviderCatalog | None = None,
     ) -> None:
         self._db = db
+        self._catalog = catalog or ProviderCatalog()
         self._signals = signals
         self._key_retention = key_retention
         self._default_dispatch = Dispatch(default_dispatch)
@@ -101,6 +113,7 @@ class BatchCommands:
             last_updated_by_id=owner_id,
             priority=priority,
             dispatch=(dispatch or self._default_dispatch).value,
+            agent_id=_the_one_agent(requests),
         )
         async with self._db.write() as conn:
             if idempotency is not None:
@@ -111,17 +124,11 @@ class BatchCommands:
                 conn, owner_id, (request.agent_id for request in requests)
             )
             _reject_unknown_agents(requests, models)
+            if batch.dispatch == Dispatch.PROVIDER_BATCH.value:
+                _reject_agents_without_a_batch_api(requests, models, self._catalog)
             items = [
-                {
-                    "id": new_id(IdPrefix.BATCH_ITEM),
-                    "agent_id": request.agent_id,
-                    "model": models[request.agent_id],
-                    "position": position,
-                    "request": request.body,
-                    "claim_rank": -priority,
-                    "custom_id": request.custom_id,
-                }
-                for position, request in enumerate(requests)
+                NewItem(request.agent_id, models[request.agent_id], request.request, request.custom_id)
+                for request in requests
             ]
             await batch_store.insert_batch(conn, batch, items)
         batch.counts.add(ItemStatus.PENDING, len(items))
@@ -168,13 +175,42 @@ class BatchCommands:
                     f"Batch {batch_id} has already ended ({batch.status.value}); "
                     "only unfinished batches can be cancelled"
                 )
-            await batch_store.end_items(conn, batch_id, ItemStatus.CANCELLED, StopReason.CANCELLED, now)
-            await batch_store.end_batch(conn, batch, BatchStatus.CANCELLED, now, owner_id)
+            cancelled_items = await batch_store.cancel_batch(conn, batch, now, owner_id) or 0
             cancelled = await batch_store.get_batch(conn, owner_id, batch_id)
         assert cancelled is not None
+        batch_events.items_ended_by_batch(ItemStatus.CANCELLED, StopReason.CANCELLED, cancelled_items)
         batch_events.batch_ended(cancelled)
         self._signals.notify_cancel(batch_id)
         return cancelled
+
+
+def _the_one_agent(requests: list[TurnSubmission]) -> str | None:
+    addressed = {request.agent_id for request in requests}
+    return addressed.pop() if len(addressed) == 1 else None
+
+
+def _reject_agents_without_a_batch_api(
+    requests: list[TurnSubmission], models: dict[str, str], catalog: ProviderCatalog
+) -> None:
+    """``dispatch: provider_batch`` never calls a provider directly, so every agent's provider must have
+    a batch API: else a 422 naming the agents and why, before anything is written."""
+    refused: dict[str, list[str]] = {}  # the reason -> the agents it refuses
+    for agent_id in dict.fromkeys(request.agent_id for request in requests):
+        provider = models[agent_id].partition("/")[0]
+        reason = lane_refusal(catalog, provider)
+        if reason is not None:
+            refused.setdefault(reason, []).append(agent_id)
+    if not refused:
+        return
+    shown = "; ".join(
+        f"{reason}: agent(s) {', '.join(agents[:_MAX_LISTED_MISSING])}"
+        + (f" and {len(agents) - _MAX_LISTED_MISSING} more" if len(agents) > _MAX_LISTED_MISSING else "")
+        for reason, agents in refused.items()
+    )
+    raise Unprocessable(
+        f"dispatch 'provider_batch' sends every step through a provider's batch API, but {shown}; "
+        "use dispatch 'auto' (which calls such providers directly) or 'direct'. The batch was not created"
+    )
 
 
 def _reject_unknown_agents(requests: list[TurnSubmission], known: dict[str, str]) -> None:

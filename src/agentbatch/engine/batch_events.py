@@ -4,8 +4,8 @@ import logging
 
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.pricing import PriceTable
-from agentbatch.domain.states import ItemStatus
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.states import ItemStatus, StopReason
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine import metrics
 from agentbatch.engine.events import emit
 
@@ -20,6 +20,7 @@ def batch_ended(batch: Batch) -> None:
         "batch.ended",
         batch_id=batch.id,
         status=batch.status.value,
+        stop_reason=batch.stop_reason,
         total=batch.request_count,
         succeeded=counts.succeeded,
         errored=counts.errored,
@@ -27,6 +28,13 @@ def batch_ended(batch: Batch) -> None:
         expired=counts.expired,
         steps=batch.usage.step_count,
     )
+
+
+def items_ended_by_batch(status: ItemStatus, reason: StopReason | None, count: int) -> None:
+    """Count the requests a cancel, an expiry or an agent's deletion ended, as ``items_finished`` counts
+    turns' own ends."""
+    if count:
+        metrics.ITEMS_FINISHED.labels(status.value, reason.value if reason else "").inc(count)
 
 
 def commit_written(item: ClaimedItem, commit: Commit, prices: PriceTable | None = None) -> None:
@@ -37,7 +45,14 @@ def commit_written(item: ClaimedItem, commit: Commit, prices: PriceTable | None 
         lane = str(step.lane)
         metrics.count_step(step.model, lane, step.finish, step.prompt_tokens, step.completion_tokens)
         cost = (
-            prices.step_cost(step.model, step.lane, step.prompt_tokens, step.completion_tokens)
+            prices.step_cost(
+                step.model,
+                step.lane,
+                step.prompt_tokens,
+                step.completion_tokens,
+                step.cached_tokens,
+                step.cache_write_tokens,
+            )
             if prices
             else None
         )

@@ -121,7 +121,7 @@ class CallbackDispatcher:
 
     def _client(self) -> "httpx.AsyncClient":
         """The HTTP client, made with the first callback due: a server that sends none never imports
-        httpx (a fifth of start-up on a small machine: docs/decisions/0008-overhead.md)."""
+        httpx (a fifth of start-up on a small machine: docs/decisions/0010-overhead.md)."""
         if self._http is None:
             import httpx
 

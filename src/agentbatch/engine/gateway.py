@@ -22,6 +22,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from agentbatch.engine.limits import AdjustableLimit, share_of
 from agentbatch.engine.metrics import observed_call
+from agentbatch.engine.rate_limits import DirectRateLimits
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import ProviderError
@@ -73,8 +74,10 @@ class EngineGateway:
         backoff_max_s: float,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        rate_limits: DirectRateLimits | None = None,
     ) -> None:
         self._registry = registry
+        self.rate_limits = rate_limits or DirectRateLimits()
         self._concurrency = concurrency
         self._budget = retry_budget_s
         self._base = backoff_base_s
@@ -124,6 +127,7 @@ class EngineGateway:
         limit = self._slots.get(str(handle))
         if limit is None:
             limit = self._slots[str(handle)] = AdjustableLimit(share_of(self._concurrency, self._processes))
+        await self.rate_limits.wait_for_room(handle, request)  # before a slot: waiting holds none
         async with limit.slot():
             await attempts.pause.wait()
             try:
@@ -143,6 +147,7 @@ class EngineGateway:
     async def share_with(self, processes: int) -> None:
         """``processes`` workers now share the per-model limit; this process takes its part."""
         self._processes = max(1, processes)
+        self.rate_limits.share_with(self._processes)
         for limit in self._slots.values():
             await limit.set_limit(share_of(self._concurrency, self._processes))
 

@@ -2,7 +2,7 @@
 
 One transaction per step caps SQLite near 1,500 steps/s; grouping what arrived while the previous
 transaction ran lifts that to tens of thousands (docs/decisions/0002-group-commit.md). Each commit is
-still fenced on its own (``store.steps.apply_commits``): a rejected one never blocks the others.
+still fenced on its own (``WorkQueue.apply_commits``): a rejected one never blocks the others.
 """
 
 import asyncio
@@ -10,20 +10,18 @@ import logging
 from datetime import UTC, datetime
 
 from agentbatch.domain.pricing import PriceTable
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine import batch_events
 from agentbatch.runtime.ports import TurnAborted
-from agentbatch.store.batch_reports import batches_ended_at
-from agentbatch.store.database import Database
-from agentbatch.store.steps import apply_commits
+from agentbatch.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 _Entry = tuple[ClaimedItem, Commit, "asyncio.Future[bool]"]
 
 
 class GroupCommitter:
-    def __init__(self, db: Database, *, max_group: int = 512, prices: PriceTable | None = None) -> None:
-        self._db = db
+    def __init__(self, queue: WorkQueue, *, max_group: int = 512, prices: PriceTable | None = None) -> None:
+        self._work_queue = queue
         self._prices = prices or PriceTable()
         self._max_group = max_group
         self._queue: asyncio.Queue[_Entry] = asyncio.Queue()
@@ -54,12 +52,9 @@ class GroupCommitter:
             return
         now = datetime.now(UTC)
         try:
-            async with self._db.write() as conn:
-                accepted = await apply_commits(
-                    conn, [(item, commit) for item, commit, _ in live], now, self._prices
-                )
-                ending = [item.batch_id for item, commit, _ in live if commit.stop and item.batch_id]
-                ended_batches = await batches_ended_at(conn, ending, now) if ending else []
+            outcome = await self._work_queue.apply_commits(
+                [(item, commit) for item, commit, _ in live], now, self._prices
+            )
         except Exception:
             if len(live) == 1:
                 log.exception("a step could not be written")
@@ -71,11 +66,11 @@ class GroupCommitter:
             return
         self.transactions += 1
         self.commits += len(live)
-        for (item, commit, future), ok in zip(live, accepted, strict=True):
+        for (item, commit, future), ok in zip(live, outcome.accepted, strict=True):
             if ok:
                 batch_events.commit_written(item, commit, self._prices)
             _settle(future, ok=ok)
-        for batch in ended_batches:
+        for batch in outcome.ended_batches:
             batch_events.batch_ended(batch)
 
 

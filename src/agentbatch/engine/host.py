@@ -12,21 +12,28 @@ from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.engine.agent_commands import AgentCommands
 from agentbatch.engine.batch_commands import BatchCommands
 from agentbatch.engine.callbacks import CallbackDispatcher, RetryPolicy
+from agentbatch.engine.claimed_turns import ClaimedTurns
 from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.group_commit import GroupCommitter
 from agentbatch.engine.lane.assembly import build_lane
 from agentbatch.engine.leases import LeaseKeeper
+from agentbatch.engine.membership import Membership
+from agentbatch.engine.rate_limits import DirectRateLimits
 from agentbatch.engine.signals import EngineSignals
+from agentbatch.engine.sweeper import Sweeper
 from agentbatch.engine.turn_commands import TurnCommands
+from agentbatch.engine.turn_contexts import StoredTurnContexts
 from agentbatch.engine.turn_execution import TurnExecutor
 from agentbatch.engine.worker import Worker
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.process_pool.pool import ProviderProcessPool
+from agentbatch.providers.quotas import load_quotas
 from agentbatch.providers.registry import ProviderRegistry
-from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
-from agentbatch.runtime.turn import TurnRunner
+from agentbatch.runtime.tools.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
+from agentbatch.runtime.turn_loop import TurnRunner
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
+from agentbatch.store.sql_work_queue import SqlWorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,7 @@ class EngineHost:
             retry_budget_s=settings.llm_retry_budget_s,
             backoff_base_s=settings.llm_backoff_base_s,
             backoff_max_s=settings.llm_backoff_max_s,
+            rate_limits=DirectRateLimits(load_quotas(settings.providers_file)),
         )
         sandbox = ToolSandbox(
             SandboxLimits(timeout_s=settings.tool_timeout_s, memory_mb=settings.tool_memory_mb),
@@ -63,9 +71,11 @@ class EngineHost:
             ),
         )
         self.sandbox = sandbox
-        self.committer = GroupCommitter(db, prices=self.catalog.prices)
+        self.queue = SqlWorkQueue(db)
+        self.committer = GroupCommitter(self.queue, prices=self.catalog.prices)
         self.executor = TurnExecutor(
-            db,
+            StoredTurnContexts(db),
+            self.queue,
             TurnRunner(self.gateway, sandbox),
             self.committer,
             self.catalog,
@@ -73,7 +83,7 @@ class EngineHost:
             deadline_s=settings.turn_deadline_s,
             max_attempts=settings.turn_max_attempts,
         )
-        self.leases = LeaseKeeper(db, new_id(IdPrefix.WORKER), settings.lease_seconds)
+        self.leases = LeaseKeeper(self.queue, new_id(IdPrefix.WORKER), settings.lease_seconds)
         self.lane = build_lane(settings, db, self.catalog, sandbox, self.leases.worker_id, self.gateway)
         self.executor.lane = self.lane.router
         self.signals.on_cancel(lambda _batch_id: self.lane.submitter.wake())
@@ -83,23 +93,18 @@ class EngineHost:
             self.signals,
             key_retention=timedelta(seconds=settings.idempotency_key_retention_s),
             default_dispatch=settings.dispatch,
+            catalog=self.catalog,
         )
+        self.claimed_turns = ClaimedTurns(self.executor, self.leases, self.signals)
         self.turns = TurnCommands(
-            db, self.executor, self.leases, self.signals, timeout_s=settings.sync_turn_timeout_s
+            db,
+            self.queue,
+            self.claimed_turns,
+            self.leases,
+            self.signals,
+            timeout_s=settings.sync_turn_timeout_s,
         )
-        self.worker = (
-            Worker(
-                db,
-                self.executor,
-                self.leases,
-                self.signals,
-                turns_per_model=settings.turns_per_model,
-                gateway=self.gateway,
-                poll_interval_s=settings.claim_poll_s,
-            )
-            if run_worker
-            else None
-        )
+        self.worker = self._worker(settings) if run_worker else None
         if self.worker is None:  # the worker listens itself; without it, synchronous turns still stop
             self.signals.on_cancel(self.leases.stop_batch)
         self.callbacks = CallbackDispatcher(
@@ -115,6 +120,26 @@ class EngineHost:
         )
         self._tasks: list[asyncio.Task[Any]] = []
 
+    def _worker(self, settings: Settings) -> Worker:
+        lease = self.leases.lease
+        membership = Membership(
+            self.queue,
+            self.leases.worker_id,
+            turns_per_model=settings.turns_per_model,
+            lease=lease,
+            gateway=self.gateway,
+        )
+        sweeper = Sweeper(self.queue, self.leases, self.signals, forget_workers_after=20 * lease)
+        return Worker(
+            self.queue,
+            self.claimed_turns,
+            self.leases,
+            self.signals,
+            membership,
+            sweeper,
+            poll_interval_s=settings.claim_poll_s,
+        )
+
     async def start(self) -> None:
         self.registry.warm_up()
         await self.sandbox.warn_if_not_isolated()
@@ -125,7 +150,7 @@ class EngineHost:
             self._tasks.append(asyncio.create_task(self.lane.dispatcher.run(), name="lane"))
             if self.pool is not None:
                 # In the background: the server is ready without waiting for them, and the first batch
-                # finds them running (docs/decisions/0008-overhead.md).
+                # finds them running (docs/decisions/0010-overhead.md).
                 self._tasks.append(asyncio.create_task(self._start_pool(), name="provider-processes"))
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
@@ -146,6 +171,7 @@ class EngineHost:
             "commits": self.committer.commits,
             "provider_retries": self.gateway.retries,
             "provider_pauses": self.gateway.pauses,
+            "rate_limit_waits": self.gateway.rate_limits.waits,
             "turns_failed": self.executor.failed_turns,
             "provider_batches_submitted": self.lane.submitter.submitted,
         }

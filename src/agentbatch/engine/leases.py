@@ -7,18 +7,21 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from agentbatch.store import queue
-from agentbatch.store.database import Database
+from agentbatch.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 
 
 class LeaseKeeper:
-    def __init__(self, db: Database, worker_id: str, lease_seconds: float) -> None:
-        self._db = db
+    def __init__(self, queue: WorkQueue, worker_id: str, lease_seconds: float) -> None:
+        self._queue = queue
         self.worker_id = worker_id
         self._lease = timedelta(seconds=lease_seconds)
         self._held: dict[str, tuple[str | None, asyncio.Task[object]]] = {}
+
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
 
     def lease_until(self, now: datetime) -> datetime:
         return now + self._lease
@@ -52,9 +55,7 @@ class LeaseKeeper:
     async def renew(self) -> None:
         now = datetime.now(UTC)
         held = {item_id: task for item_id, (_, task) in self._held.items()}
-        async with self._db.write() as conn:
-            still_held = await queue.renew_leases(conn, self.worker_id, held, self.lease_until(now))
-            await queue.worker_heartbeat(conn, self.worker_id, now)
+        still_held = await self._queue.renew(self.worker_id, held, lease_until=self.lease_until(now))
         for item_id, task in held.items():
             current = self._held.get(item_id)
             if item_id not in still_held and current is not None and current[1] is task:
@@ -68,8 +69,7 @@ class LeaseKeeper:
             if not batch_ids:
                 continue
             try:
-                async with self._db.read() as conn:
-                    ended = await queue.ended_batches(conn, batch_ids)
+                ended = await self._queue.ended_batches(batch_ids)
             except Exception:
                 log.exception("could not check for ended batches")
                 continue

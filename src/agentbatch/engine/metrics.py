@@ -55,7 +55,8 @@ SAVED_USD = Counter(
 )
 ITEMS_FINISHED = Counter(
     "agentbatch_items_finished",
-    "Turns this process ended, by status (succeeded, errored, cancelled) and stop reason.",
+    "Requests this process ended, by status (succeeded, errored, cancelled, expired) and stop reason "
+    "(empty for an expired request, which has none).",
     ["status", "stop_reason"],
     registry=REGISTRY,
 )

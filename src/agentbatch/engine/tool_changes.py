@@ -11,7 +11,7 @@ from typing import Any
 from agentbatch.domain.agents import Tool
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, new_id
-from agentbatch.runtime.tool_schema import ToolSourceError, schema_from_source, tool_name
+from agentbatch.runtime.tools.tool_schema import ToolSourceError, schema_from_source, tool_name
 from agentbatch.store import tools as tool_store
 from agentbatch.store.database import Connection, Database
 

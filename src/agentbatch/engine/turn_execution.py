@@ -7,39 +7,35 @@ has attempts left, else errored with the reason — instead of holding it until 
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-from agentbatch.domain.agents import Agent
-from agentbatch.domain.messages import Message
 from agentbatch.domain.states import StopReason
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine.group_commit import GroupCommitter, GroupSink
 from agentbatch.engine.lane.routing import LaneRouter
+from agentbatch.engine.turn_contexts import TurnContext, TurnContextSource
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.runtime.approvals import TurnRejected
 from agentbatch.runtime.ports import StepSink, TurnAborted
-from agentbatch.runtime.requests import TurnRequest
-from agentbatch.runtime.turn import TurnInput, TurnResult, TurnRunner
-from agentbatch.store import agents as agent_store
-from agentbatch.store import messages as message_store
-from agentbatch.store.database import Database
-from agentbatch.store.steps import settle_failed_turn
+from agentbatch.runtime.tools.approvals import TurnRejected
+from agentbatch.runtime.turn_loop import TurnInput, TurnResult
+from agentbatch.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
-class TurnContext:
-    agent: Agent | None
-    history: list[Message]
+class RunsTurns(Protocol):
+    """What drives one turn: ``runtime.turn_loop.TurnRunner``, or a lane's runner, or a test's."""
+
+    async def run(self, turn: TurnInput, sink: StepSink) -> TurnResult: ...
 
 
 class TurnExecutor:
     def __init__(
         self,
-        db: Database,
-        runner: TurnRunner,
+        contexts: TurnContextSource,
+        queue: WorkQueue,
+        runner: RunsTurns,
         committer: GroupCommitter,
         catalog: ProviderCatalog,
         default_max_steps: int,
@@ -47,7 +43,8 @@ class TurnExecutor:
         deadline_s: float = 3600.0,
         max_attempts: int = 3,
     ) -> None:
-        self._db = db
+        self._contexts = contexts
+        self._queue = queue
         self._runner = runner
         self._committer = committer
         self._catalog = catalog
@@ -60,17 +57,7 @@ class TurnExecutor:
 
     async def load(self, items: list[ClaimedItem]) -> dict[str, TurnContext]:
         """Agents (with blocks and tools) and histories for a group of items: a handful of queries."""
-        by_owner: dict[str, set[str]] = {}
-        for item in items:
-            by_owner.setdefault(item.owner_id, set()).add(item.agent_id)
-        async with self._db.read() as conn:
-            found: dict[str, Agent] = {}
-            for owner, agent_ids in by_owner.items():
-                found.update(await agent_store.load_agents(conn, owner, agent_ids))
-            histories = await message_store.histories(conn, list(found))
-        return {
-            item.id: TurnContext(found.get(item.agent_id), histories.get(item.agent_id, [])) for item in items
-        }
+        return await self._contexts.load(items)
 
     async def execute(self, item: ClaimedItem, context: TurnContext) -> TurnResult | None:
         """Run the item's turn to its end; None if the turn did not end it: taken away (cancelled, lease
@@ -80,7 +67,7 @@ class TurnExecutor:
         try:
             async with deadline:
                 turn = self._turn_input(item, context)
-                runner = self._runner
+                runner: RunsTurns = self._runner
                 if (
                     self.lane is not None
                     and (lane_turn := await self.lane.route(item, turn.handle)) is not None
@@ -111,8 +98,7 @@ class TurnExecutor:
         """Give up the item of a turn that failed: retried while it has attempts left, else errored."""
         self.failed_turns += 1
         try:
-            async with self._db.write() as conn:
-                outcome = await settle_failed_turn(conn, item, error, self._max_attempts, datetime.now(UTC))
+            outcome = await self._queue.settle_failed_turn(item, error, self._max_attempts, datetime.now(UTC))
         except Exception:
             log.exception("could not hand back item %s; its lease will expire and it will run again", item.id)
             return
@@ -127,7 +113,8 @@ class TurnExecutor:
             agent=context.agent,
             handle=handle,
             history=list(context.history),
-            request=TurnRequest.from_body(item.request, self._default_max_steps),
+            request=item.request,
+            max_steps=item.request.steps_limit(self._default_max_steps),
             item_id=item.id,
             batch_id=item.batch_id,
             steps_done=item.step_count,

@@ -1,12 +1,14 @@
-"""The worker: claims ready items per model within its bounds and runs their turns.
+"""The worker: claims ready items per model within its share of the limits and runs their turns.
 
 wake (new work, a turn ended, or the poll interval) ─▶ for each model with ready items:
-    claim up to its free turn slots (leased) ─▶ load contexts in bulk ─▶ one task per turn
-beside it: lease renewal, recovery of stalled leases, batch expiry, ended-batch watch
+    claim up to its free turn slots (leased) ─▶ ``ClaimedTurns.run_claimed`` (one task per turn)
+beside it, each a job of its own: lease renewal and the ended-batch watch (``LeaseKeeper``), live
+workers and limit shares (``Membership``), expired leases and due batches (``Sweeper``).
 """
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -15,20 +17,14 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from agentbatch.domain.turns import ClaimedItem
-from agentbatch.engine import batch_events
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.engine.claimed_turns import ClaimedTurns
 from agentbatch.engine.events import emit
-from agentbatch.engine.gateway import EngineGateway
 from agentbatch.engine.leases import LeaseKeeper
-from agentbatch.engine.limits import share_of
-from agentbatch.engine.metrics import LEASE_EXPIRIES
+from agentbatch.engine.membership import Membership
 from agentbatch.engine.signals import EngineSignals
-from agentbatch.engine.turn_execution import TurnContext, TurnExecutor
-from agentbatch.store import batches as batch_store
-from agentbatch.store import queue
-from agentbatch.store.batch_reports import batches_ended_at
-from agentbatch.store.database import Connection, Database
-from agentbatch.store.steps import complete_stranded_batches
+from agentbatch.engine.sweeper import Sweeper
+from agentbatch.store.work_queue import ClaimSlots, WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -36,54 +32,51 @@ log = logging.getLogger(__name__)
 class Worker:
     def __init__(
         self,
-        db: Database,
-        executor: TurnExecutor,
+        queue: WorkQueue,
+        turns: ClaimedTurns,
         leases: LeaseKeeper,
         signals: EngineSignals,
+        membership: Membership,
+        sweeper: Sweeper,
         *,
-        turns_per_model: int,
-        gateway: EngineGateway | None = None,
         poll_interval_s: float = 0.25,
-        sweep_interval_s: float = 2.0,
     ) -> None:
-        self._db = db
-        self._executor = executor
+        self._queue = queue
+        self._turns = turns
         self._leases = leases
-        self._signals = signals
-        self._turns_per_model = turns_per_model
-        self._turn_cap = turns_per_model  # this worker's part of it, once others are seen
-        self._gateway = gateway
-        self._claim_batch = max(1, min(16, turns_per_model // 8))
+        self._membership = membership
+        self._sweeper = sweeper
         self._wake = asyncio.Event()  # new work, or a turn freed its slot
         self._new_work = False
         signals.on_work(self._on_new_work)
+        signals.on_cancel(leases.stop_batch)
         self._poll = poll_interval_s
-        self._sweep = sweep_interval_s
         self._running: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.turns_finished = 0
         self.claims = 0
         self.claimed = 0
-        signals.on_cancel(leases.stop_batch)
 
     @property
     def worker_id(self) -> str:
         return self._leases.worker_id
 
+    @property
+    def _claim_batch(self) -> int:
+        """A slot freed by a turn that ended is refilled once this many are free: one claim, many turns."""
+        return max(1, min(16, self._membership.turn_cap // 8))
+
     async def run(self) -> None:
-        now = datetime.now(UTC)
-        async with self._db.write() as conn:
-            if self._db.is_sqlite:
-                # One process owns an SQLite file: whatever was running before was cut short.
-                await queue.release_leases_of(conn)
-            await queue.register_worker(conn, self.worker_id, socket.gethostname(), os.getpid(), now)
-            workers = await self._count_live_workers(conn, now)
-        await self._take_share(workers)
+        if self._queue.single_process:
+            # One process owns the queue: whatever was running before was cut short.
+            await self._queue.release()
+        await self._membership.join(socket.gethostname(), os.getpid())
         log.info("worker %s started (pid %d)", self.worker_id, os.getpid())
         background = [
             self._spawn(self._leases.renew_forever()),
             self._spawn(self._leases.watch_ended_batches()),
-            self._spawn(self._sweep_forever()),
+            self._spawn(self._membership.run_forever()),
+            self._spawn(self._sweeper.run_forever()),
         ]
         try:
             await self._claim_forever()
@@ -101,13 +94,7 @@ class Worker:
         while True:
             self._new_work = False
             self._wake.clear()
-            try:
-                claimed = await self._claim(models=None, at_least=1)
-            except Exception:
-                log.exception("claiming items failed; will retry")
-                claimed = []
-            if claimed:
-                await self._start(claimed)
+            await self.claim_and_run(models=None, at_least=1)
             deadline = loop.time() + self._poll
             while not self._new_work and (remaining := deadline - loop.time()) > 0:
                 with contextlib.suppress(TimeoutError):
@@ -115,118 +102,61 @@ class Worker:
                 self._wake.clear()
                 if self._new_work:
                     break
-                ready = [
-                    m for m, running in self._running.items() if self._turn_cap - running >= self._claim_batch
-                ]
-                if ready and (more := await self._claim_quietly(ready)):
-                    await self._start(more)
+                cap, at_least = self._membership.turn_cap, self._claim_batch
+                ready = tuple(m for m, running in self._running.items() if cap - running >= at_least)
+                if ready:
+                    await self.claim_and_run(models=ready, at_least=at_least)
+
+    async def claim_and_run(self, *, models: tuple[str, ...] | None, at_least: int) -> list[ClaimedItem]:
+        """One claim within the free slots, its turns started; the items claimed (none on an error)."""
+        try:
+            claimed = await self._claim(models=models, at_least=at_least)
+        except Exception:
+            log.exception("claiming items failed; will retry")
+            return []
+        if claimed:
+            await self._start(claimed)
+        return claimed
 
     def _on_new_work(self) -> None:
         self._new_work = True
         self._wake.set()
 
-    async def _claim_quietly(self, models: list[str]) -> list[ClaimedItem]:
-        try:
-            return await self._claim(models=models, at_least=self._claim_batch)
-        except Exception:
-            log.exception("claiming items failed; will retry")
-            return []
-
-    async def _claim(self, *, models: list[str] | None, at_least: int) -> list[ClaimedItem]:
+    async def _claim(self, *, models: tuple[str, ...] | None, at_least: int) -> list[ClaimedItem]:
         now = datetime.now(UTC)
-        claimed: list[ClaimedItem] = []
-        async with self._db.write() as conn:
-            if not self._db.is_sqlite and models is None:
-                # Workers come and go: take the right share before claiming new work.
-                await self._take_share(await self._count_live_workers(conn, now))
-            for model in models if models is not None else await queue.claimable_models(conn):
-                free = self._turn_cap - self._running[model]
-                if free < at_least:
-                    continue
-                got = await queue.claim_items(
-                    conn,
-                    self.worker_id,
-                    model=model,
-                    limit=free,
-                    lease_until=self._leases.lease_until(now),
-                    now=now,
-                )
-                self._running[model] += len(got)
-                claimed.extend(got)
-                for item in got:
-                    if item.batch_started:
-                        emit("batch.started", batch_id=item.batch_id, worker_id=self.worker_id, model=model)
+        slots = ClaimSlots(self._membership.turn_cap, dict(self._running), at_least, models)
+        claimed = await self._queue.claim(
+            self.worker_id, slots, lease_until=self._leases.lease_until(now), now=now
+        )
+        for item in claimed:
+            self._running[item.model] += 1
+            if item.batch_started:
+                emit("batch.started", batch_id=item.batch_id, worker_id=self.worker_id, model=item.model)
         self.claims += 1
         self.claimed += len(claimed)
         return claimed
 
     async def _start(self, claimed: list[ClaimedItem]) -> None:
-        try:
-            contexts = await self._executor.load(claimed)
-        except Exception as error:
-            log.exception("could not load the claimed turns; handing them back")
-            for item in claimed:
-                await self._executor.release_failed(item, f"its turn could not start: {error}")
-                self._running[item.model] -= 1
-            return
+        tasks = await self._turns.run_claimed(claimed)
         for item in claimed:
-            task = self._spawn(self._run_turn(item, contexts[item.id]))
-            self._leases.track(item.id, item.batch_id, task)
+            task = tasks.get(item.id)
+            if task is None:
+                self._turn_ended(item.model)
+                continue
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(functools.partial(self._turn_ended, item.model))
 
-    async def _run_turn(self, item: ClaimedItem, context: TurnContext) -> None:
-        try:
-            await self._executor.execute(item, context)
-        except asyncio.CancelledError:
-            pass  # cancelled batch or lost lease: the fence already keeps anything further from being written
-        except Exception:  # the executor hands failed turns back; this is a last resort
-            log.exception("turn of item %s failed; its lease is no longer renewed and will expire", item.id)
-        finally:
-            self._running[item.model] -= 1
-            self._leases.untrack(item.id)
-            self.turns_finished += 1
-            self._wake.set()
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep)
-            try:
-                now = datetime.now(UTC)
-                async with self._db.write() as conn:
-                    released = await queue.release_expired_leases(conn, now)
-                    expired = await batch_store.expire_due_batches(conn, now)
-                    stranded = await complete_stranded_batches(conn, now)
-                    ended = await batches_ended_at(conn, stranded, now)
-                    workers = await self._count_live_workers(conn, now)
-                await self._take_share(workers)
-                for batch in ended:
-                    log.warning("batch %s had every item ended but was still unfinished; ended it", batch.id)
-                    batch_events.batch_ended(batch)
-                for batch_id in expired:
-                    self._leases.stop_batch(batch_id)
-                    emit("batch.ended", batch_id=batch_id, status="expired")
-                if released:
-                    LEASE_EXPIRIES.inc(released)
-                    emit("lease.recovered", level=logging.WARNING, items=released, worker_id=self.worker_id)
-                    self._signals.notify_work()
-            except Exception:
-                log.exception("sweep failed; will retry")
-
-    async def _count_live_workers(self, conn: Connection, now: datetime) -> int:
-        lease = self._leases.lease_until(now) - now
-        return await queue.live_workers(conn, now - lease, now - 20 * lease)
-
-    async def _take_share(self, workers: int) -> None:
-        """Live workers split the per-model limits evenly: calls in flight, and turns held."""
-        self._turn_cap = share_of(self._turns_per_model, workers)
-        if self._gateway is not None:
-            await self._gateway.share_with(workers)
+    def _turn_ended(self, model: str, _task: object = None) -> None:
+        self._running[model] -= 1
+        self.turns_finished += 1
+        self._wake.set()
 
     async def _release(self) -> None:
         """A clean stop hands this worker's unfinished items straight back to the queue."""
         try:
-            async with self._db.write() as conn:
-                await queue.release_leases_of(conn, [self.worker_id])
-                await queue.unregister_worker(conn, self.worker_id)
+            await self._queue.release([self.worker_id])
+            await self._membership.leave()
         except Exception:
             log.exception("could not release leases at shutdown; they will expire")
 

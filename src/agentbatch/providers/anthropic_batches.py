@@ -4,10 +4,9 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import anthropic
 import orjson
 
-from agentbatch.providers.errors import SdkExceptions, mapped_errors
+from agentbatch.providers.errors import mapped_errors
 from agentbatch.providers.provider_batches import (
     ANTHROPIC_LIMITS,
     BatchStatus,
@@ -15,13 +14,8 @@ from agentbatch.providers.provider_batches import (
     LineResult,
     RequestLine,
 )
+from agentbatch.providers.sdk_clients import anthropic_client, anthropic_errors
 
-_SDK_ERRORS = SdkExceptions(
-    rate_limited=anthropic.RateLimitError,
-    status=anthropic.APIStatusError,
-    transport=(anthropic.APIConnectionError, anthropic.APITimeoutError),
-    base=anthropic.AnthropicError,
-)
 _TRANSIENT = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
 
@@ -29,11 +23,11 @@ class AnthropicBatches:
     limits = ANTHROPIC_LIMITS
 
     def __init__(self, *, base_url: str | None, api_key: str) -> None:
-        self.sdk = anthropic.AsyncAnthropic(base_url=base_url, api_key=api_key, max_retries=2, timeout=600.0)
+        self.sdk = anthropic_client(base_url=base_url, api_key=api_key, direct=False)
 
     async def submit(self, submission_id: str, lines: Sequence[RequestLine]) -> str:
         requests: Any = [{"custom_id": line.custom_id, "params": orjson.loads(line.body)} for line in lines]
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(anthropic_errors()):
             batch = await self.sdk.messages.batches.create(requests=requests)
         return batch.id
 
@@ -41,7 +35,7 @@ class AnthropicBatches:
         """Anthropic batches carry no metadata: the one created since ``since`` with as many requests
         (the caller confirms by ``custom_id`` when its results come back)."""
         found: list[str] = []
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(anthropic_errors()):
             async for batch in self.sdk.messages.batches.list(limit=100):
                 if batch.created_at.timestamp() < since.timestamp() - 60:
                     break
@@ -54,18 +48,18 @@ class AnthropicBatches:
         return found[-1] if found else None  # the oldest match: ours was created first
 
     async def status(self, provider_batch_id: str) -> BatchStatus:
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(anthropic_errors()):
             batch = await self.sdk.messages.batches.retrieve(provider_batch_id)
         return BatchStatus(ended=batch.processing_status == "ended")
 
     async def results(self, provider_batch_id: str) -> AsyncIterator[LineResult]:
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(anthropic_errors()):
             stream = await self.sdk.messages.batches.results(provider_batch_id)
             async for entry in stream:
                 yield _line_result(entry)
 
     async def cancel(self, provider_batch_id: str) -> None:
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(anthropic_errors()):
             await self.sdk.messages.batches.cancel(provider_batch_id)
 
     async def close(self) -> None:

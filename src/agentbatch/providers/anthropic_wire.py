@@ -124,14 +124,19 @@ def parse_response(body: Any) -> ModelResponse:
             elif kind == "redacted_thinking":
                 reasoning.append({"type": "redacted_reasoning", "data": block.get("data", "")})
         usage = body.get("usage") or {}
+        # Anthropic's input_tokens leave out the cached part: the prompt is all three together.
+        cache_read = int(usage.get("cache_read_input_tokens") or 0)
+        cache_write = int(usage.get("cache_creation_input_tokens") or 0)
         return ModelResponse(
             text="".join(texts),
             tool_calls=calls,
             finish=_FINISH.get(body.get("stop_reason"), "other"),
-            prompt_tokens=int(usage.get("input_tokens") or 0),
+            prompt_tokens=int(usage.get("input_tokens") or 0) + cache_read + cache_write,
             completion_tokens=int(usage.get("output_tokens") or 0),
             model=str(body.get("model", "")),
             reasoning=reasoning,
+            cached_tokens=cache_read,
+            cache_write_tokens=cache_write,
         )
     except (KeyError, TypeError, AttributeError) as error:
         raise InvalidResponse(f"unusable message: {orjson.dumps(body)[:300]!r}") from error

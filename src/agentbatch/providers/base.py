@@ -43,6 +43,10 @@ class ModelResponse:
     completion_tokens: int
     model: str
     reasoning: list[ContentPart] = field(default_factory=list)
+    cached_tokens: int = 0
+    """The part of ``prompt_tokens`` read from the provider's prompt cache."""
+    cache_write_tokens: int = 0
+    """The part of ``prompt_tokens`` written to the prompt cache (Anthropic charges these extra)."""
 
 
 class ChatModel(Protocol):

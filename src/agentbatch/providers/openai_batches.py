@@ -7,10 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-import openai
 import orjson
 
-from agentbatch.providers.errors import SdkExceptions, mapped_errors
+from agentbatch.providers.errors import mapped_errors
 from agentbatch.providers.provider_batches import (
     OPENAI_LIMITS,
     BatchStatus,
@@ -18,16 +17,13 @@ from agentbatch.providers.provider_batches import (
     LineResult,
     RequestLine,
 )
+from agentbatch.providers.sdk_clients import openai_client, openai_errors
 
 CHAT_ENDPOINT: Final = "/v1/chat/completions"
 SUBMISSION_KEY = "agentbatch_submission"
 _ENDED = frozenset({"completed", "expired", "cancelled", "failed"})
-_SDK_ERRORS = SdkExceptions(
-    rate_limited=openai.RateLimitError,
-    status=openai.APIStatusError,
-    transport=(openai.APIConnectionError, openai.APITimeoutError),
-    base=openai.OpenAIError,
-)
+_QUOTA_CODE = "token_limit_exceeded"
+"""A batch failed because the organisation's enqueued-token limit for the model was reached."""
 _LINE_PREFIX = b'{"method":"POST","url":"' + CHAT_ENDPOINT.encode() + b'","custom_id":'
 
 
@@ -35,7 +31,7 @@ class OpenAIBatches:
     limits = OPENAI_LIMITS
 
     def __init__(self, *, base_url: str | None, api_key: str) -> None:
-        self.sdk = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=2, timeout=600.0)
+        self.sdk = openai_client(base_url=base_url, api_key=api_key, direct=False)
 
     async def submit(self, submission_id: str, lines: Sequence[RequestLine]) -> str:
         with tempfile.TemporaryDirectory(prefix="agentbatch-lane-") as folder:
@@ -43,7 +39,7 @@ class OpenAIBatches:
             with path.open("wb") as file:  # one line at a time: never the whole file in memory
                 for line in lines:
                     file.write(_LINE_PREFIX + orjson.dumps(line.custom_id) + b',"body":' + line.body + b"}\n")
-            with mapped_errors(_SDK_ERRORS):
+            with mapped_errors(openai_errors()):
                 uploaded = await self.sdk.files.create(file=path, purpose="batch")
                 batch = await self.sdk.batches.create(
                     input_file_id=uploaded.id,
@@ -54,7 +50,7 @@ class OpenAIBatches:
         return batch.id
 
     async def find(self, submission_id: str, request_count: int, since: datetime) -> str | None:
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(openai_errors()):
             async for batch in self.sdk.batches.list(limit=100):
                 if (batch.metadata or {}).get(SUBMISSION_KEY) == submission_id:
                     return batch.id
@@ -63,27 +59,32 @@ class OpenAIBatches:
         return None
 
     async def status(self, provider_batch_id: str) -> BatchStatus:
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(openai_errors()):
             batch = await self.sdk.batches.retrieve(provider_batch_id)
         if batch.status == "failed":
-            problems = [error.message or "" for error in (batch.errors.data if batch.errors else None) or []]
-            return BatchStatus(ended=True, failed="; ".join(problems) or "the provider batch failed")
+            errors = (batch.errors.data if batch.errors else None) or []
+            problems = [error.message or "" for error in errors]
+            return BatchStatus(
+                ended=True,
+                failed="; ".join(problems) or "the provider batch failed",
+                over_quota=any(error.code == _QUOTA_CODE for error in errors),
+            )
         return BatchStatus(ended=batch.status in _ENDED)
 
     async def results(self, provider_batch_id: str) -> AsyncIterator[LineResult]:
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(openai_errors()):
             batch = await self.sdk.batches.retrieve(provider_batch_id)
         for file_id in (batch.output_file_id, batch.error_file_id):
             if file_id is None:
                 continue
-            with mapped_errors(_SDK_ERRORS):
+            with mapped_errors(openai_errors()):
                 async with self.sdk.files.with_streaming_response.content(file_id) as response:
                     async for raw in response.iter_lines():
                         if raw.strip():
                             yield _line_result(orjson.loads(raw))
 
     async def cancel(self, provider_batch_id: str) -> None:
-        with mapped_errors(_SDK_ERRORS):
+        with mapped_errors(openai_errors()):
             await self.sdk.batches.cancel(provider_batch_id)
 
     async def close(self) -> None:

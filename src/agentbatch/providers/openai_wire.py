@@ -102,6 +102,7 @@ def parse_response(body: Any) -> ModelResponse:
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
             model=str(body.get("model", "")),
+            cached_tokens=int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0),
         )
     except (KeyError, IndexError, TypeError, AttributeError) as error:
         raise InvalidResponse(f"unusable chat completion: {orjson.dumps(body)[:300]!r}") from error

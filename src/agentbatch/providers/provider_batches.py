@@ -50,7 +50,10 @@ class LineResult:
 class BatchStatus:
     ended: bool
     failed: str | None = None
-    """Why the whole batch failed (e.g. its input was refused); its lines are then retryable."""
+    """Why the whole batch failed (e.g. its input was refused)."""
+    over_quota: bool = False
+    """It failed because the provider's queue quota was full (OpenAI ``token_limit_exceeded``): its
+    requests wait and go again, however often."""
 
 
 class BatchApi(Protocol):
@@ -82,6 +85,16 @@ def lane_protocol(catalog: ProviderCatalog, provider: str) -> WireProtocol | Non
     if endpoint is None or provider not in BUILT_IN:
         return None
     return endpoint.protocol
+
+
+def lane_refusal(catalog: ProviderCatalog, provider: str) -> str | None:
+    """Why steps of this provider cannot go through a batch API (None: they can)."""
+    endpoint = catalog.endpoint(provider)
+    if endpoint is None:
+        return f"provider {provider!r} is not configured"
+    if lane_protocol(catalog, provider) is None:
+        return f"provider {provider!r} has no batch API (only openai and anthropic have one)"
+    return None
 
 
 def parse_reply(protocol: WireProtocol, body: Any) -> ModelResponse:

@@ -1,13 +1,11 @@
-"""The in-process transport for a provider endpoint, configured by the SDKs' own variables.
-
-The SDK modules are imported by ``create_transport``, not here: a process that never calls a provider
-in-process (the engine with provider processes, an idle server) never loads an SDK (agentbatch.performance).
-"""
+"""The in-process transport for a provider endpoint, its key from the SDKs' own variables (the SDK is
+imported when the transport is built: ``sdk_clients``)."""
 
 import os
 
 from agentbatch.providers.catalog import BUILT_IN, ProviderCatalog, WireProtocol
 from agentbatch.providers.errors import ProviderRejected
+from agentbatch.providers.sdk_clients import SdkTransport
 from agentbatch.providers.wire_chat import Transport
 
 _KEY_VARIABLE = {WireProtocol.OPENAI: "OPENAI_API_KEY", WireProtocol.ANTHROPIC: "ANTHROPIC_API_KEY"}
@@ -33,10 +31,4 @@ def create_transport(catalog: ProviderCatalog, provider: str) -> Transport:
     key = api_key(catalog, provider)
     endpoint = catalog.endpoint(provider)
     assert endpoint is not None
-    if endpoint.protocol is WireProtocol.ANTHROPIC:
-        from agentbatch.providers.anthropic_chat import AnthropicTransport
-
-        return AnthropicTransport(base_url=endpoint.base_url, api_key=key)
-    from agentbatch.providers.openai_chat import OpenAITransport
-
-    return OpenAITransport(base_url=endpoint.base_url, api_key=key)
+    return SdkTransport(endpoint.protocol, base_url=endpoint.base_url, api_key=key)

@@ -12,6 +12,7 @@ from agentbatch.providers import anthropic_wire, openai_wire
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import WireProtocol
 from agentbatch.providers.errors import parse_json
+from agentbatch.providers.sdk_clients import SdkTransport
 
 
 class Transport(Protocol):
@@ -40,6 +41,11 @@ class WireChat:
     def __init__(self, wire: WireFormat, transport: Transport) -> None:
         self._wire = wire
         self.transport = transport
+
+    @classmethod
+    def in_process(cls, protocol: WireProtocol, *, base_url: str | None, api_key: str | None) -> "WireChat":
+        """The protocol over its vendor's SDK client in this process (``sdk_clients``)."""
+        return cls(WIRE_FORMATS[protocol], SdkTransport(protocol, base_url=base_url, api_key=api_key))
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         reply = await self.transport.post_json(orjson.dumps(self._wire.request_body(request)))

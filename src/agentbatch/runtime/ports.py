@@ -6,7 +6,7 @@ for model calls (the engine's gateway bounds concurrency and retries with backof
 
 from typing import Protocol
 
-from agentbatch.domain.turns import Commit
+from agentbatch.domain.turn_records import Commit
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
 

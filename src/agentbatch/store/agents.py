@@ -7,10 +7,12 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agentbatch.domain.agents import Agent, AgentType, Block
+from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.paging import PageRequest
-from agentbatch.store.pagination import fetch_page
-from agentbatch.store.tables import agent_tags, agent_tools, agents, blocks
+from agentbatch.store.blocks import block_from_row, block_values, delete_blocks_only_of, link_agent_blocks
+from agentbatch.store.dialect import dialect_of
+from agentbatch.store.paging import fetch_page
+from agentbatch.store.tables import agent_blocks, agent_tags, agent_tools, agents, blocks
 from agentbatch.store.tables import tools as tools_table
 from agentbatch.store.tools import tool_from_row
 
@@ -41,13 +43,18 @@ async def insert_agent(conn: AsyncConnection, agent: Agent) -> None:
             insert(agent_tags), [{"agent_id": agent.id, "tag": tag} for tag in set(agent.tags)]
         )
     if agent.blocks:
-        await conn.execute(
-            insert(blocks),
-            [
-                _block_values(agent.id, block, position, agent.created_at, agent.owner_id)
-                for position, block in enumerate(agent.blocks)
-            ],
+        # A block already stored (shared with an agent imported before this one) is only linked.
+        stored = set(
+            await conn.scalars(
+                select(blocks.c.id).where(blocks.c.id.in_([block.id for block in agent.blocks]))
+            )
         )
+        new_blocks = [
+            block_values(b, agent.owner_id, agent.created_at) for b in agent.blocks if b.id not in stored
+        ]
+        if new_blocks:
+            await conn.execute(insert(blocks), new_blocks)
+        await link_agent_blocks(conn, agent.id, [block.id for block in agent.blocks])
     if agent.tools:
         await conn.execute(
             insert(agent_tools),
@@ -56,25 +63,6 @@ async def insert_agent(conn: AsyncConnection, agent: Agent) -> None:
                 for position, tool in enumerate(agent.tools)
             ],
         )
-
-
-def _block_values(
-    agent_id: str, block: Block, position: int, now: datetime, owner_id: str | None = None
-) -> dict[str, Any]:
-    return {
-        "id": block.id,
-        "agent_id": agent_id,
-        "owner_id": owner_id,
-        "label": block.label,
-        "value": block.value,
-        "limit": block.limit,
-        "description": block.description,
-        "read_only": block.read_only,
-        "metadata_json": block.metadata,
-        "position": position,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 async def get_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> Agent | None:
@@ -125,12 +113,17 @@ async def lock_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> boo
     """Lock the owner's agent row for a change that spans its items (PostgreSQL; SQLite has one
     writer); False if the owner has no such agent. Agents are locked before items, as commits do."""
     query = select(agents.c.id).where(agents.c.id == agent_id, agents.c.owner_id == owner_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return (await conn.execute(query)).first() is not None
+    return (await conn.execute(dialect_of(conn).lock(query))).first() is not None
 
 
 async def delete_agent(conn: AsyncConnection, owner_id: str, agent_id: str) -> bool:
+    """Delete the agent, its links and the blocks no other agent uses (a shared block stays)."""
+    owned = await conn.scalar(
+        select(agents.c.id).where(agents.c.id == agent_id, agents.c.owner_id == owner_id)
+    )
+    if owned is None:
+        return False
+    await delete_blocks_only_of(conn, agent_id)
     result = await conn.execute(delete(agents).where(agents.c.id == agent_id, agents.c.owner_id == owner_id))
     return bool(result.rowcount)
 
@@ -174,20 +167,13 @@ async def _with_relations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> di
         return {}
     result = {row.id: _agent_from_row(row) for row in rows}
     block_rows = await conn.execute(
-        select(blocks).where(blocks.c.agent_id.in_(ids)).order_by(blocks.c.agent_id, blocks.c.position)
+        select(blocks, agent_blocks.c.agent_id.label("linked_agent_id"))
+        .join(agent_blocks, agent_blocks.c.block_id == blocks.c.id)
+        .where(agent_blocks.c.agent_id.in_(ids))
+        .order_by(agent_blocks.c.agent_id, agent_blocks.c.position)
     )
     for row in block_rows:
-        result[row.agent_id].blocks.append(
-            Block(
-                id=row.id,
-                label=row.label,
-                value=row.value,
-                limit=row.limit,
-                description=row.description,
-                read_only=row.read_only,
-                metadata=row.metadata_json,
-            )
-        )
+        result[row.linked_agent_id].blocks.append(block_from_row(row))
     # Agents share a handful of tools: read the links, then each distinct tool once.
     links = (
         await conn.execute(

@@ -1,12 +1,20 @@
 """Batches, their items, and the per-agent ordering of items (one turn at a time per agent)."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agentbatch.domain.batch_outcome import (
+    BatchEnd,
+    BatchOutcome,
+    ItemOutcomes,
+    batch_outcome,
+    cancel_error,
+    expiry_error,
+)
 from agentbatch.domain.batches import Batch, BatchItem, RequestCounts, Usage
 from agentbatch.domain.paging import PageRequest
 from agentbatch.domain.pricing import CostTotals
@@ -16,17 +24,17 @@ from agentbatch.domain.states import (
     BatchStatus,
     ItemStatus,
     StopReason,
-    batch_stop_reason,
 )
 from agentbatch.store import queue
-from agentbatch.store.pagination import fetch_page
+from agentbatch.store.new_items import NewItem
+from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import batch_items, batches
 
 _INSERT_CHUNK = 5_000
 
 
-async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[dict[str, Any]]) -> None:
-    """Insert a batch and its items (dicts with id, agent_id, model, position, request) in bulk."""
+async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[NewItem]) -> None:
+    """Insert a batch and its items, in the order given, in bulk."""
     await conn.execute(
         insert(batches).values(
             id=batch.id,
@@ -43,7 +51,7 @@ async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[dict
             dispatch=batch.dispatch,
         )
     )
-    await queue.insert_items(conn, batch.id, batch.owner_id, items, batch.created_at)
+    await queue.insert_items(conn, batch.id, batch.owner_id, items, batch.created_at, priority=batch.priority)
 
 
 async def get_batch(conn: AsyncConnection, owner_id: str, batch_id: str) -> Batch | None:
@@ -74,25 +82,43 @@ async def with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list
         return result
     by_id = {batch.id: batch for batch in result}
     counts = await conn.execute(
-        select(batch_items.c.batch_id, batch_items.c.status, func.count())
+        select(
+            batch_items.c.batch_id,
+            batch_items.c.status,
+            func.count(),
+            func.min(batch_items.c.agent_id),
+            func.max(batch_items.c.agent_id),
+        )
         .where(batch_items.c.batch_id.in_(by_id))
         .group_by(batch_items.c.batch_id, batch_items.c.status)
     )
-    for batch_id, status, count in counts:
+    agents: dict[str, set[str]] = {}
+    for batch_id, status, count, lowest_agent, highest_agent in counts:
         by_id[batch_id].counts.add(ItemStatus(status), count)
+        agents.setdefault(batch_id, set()).update((lowest_agent, highest_agent))
+    for batch_id, addressed in agents.items():
+        by_id[batch_id].agent_id = addressed.pop() if len(addressed) == 1 else None
     usage = await conn.execute(
         select(
             batch_items.c.batch_id,
             func.sum(batch_items.c.prompt_tokens),
             func.sum(batch_items.c.completion_tokens),
             func.sum(batch_items.c.step_count),
+            func.sum(batch_items.c.cached_tokens),
+            func.sum(batch_items.c.cache_write_tokens),
             *_COST_SUMS,
         )
         .where(batch_items.c.batch_id.in_(by_id), batch_items.c.step_count > 0)
         .group_by(batch_items.c.batch_id)
     )
-    for batch_id, prompt, completion, step_count, *cost in usage:
-        by_id[batch_id].usage = Usage(int(prompt or 0), int(completion or 0), int(step_count or 0))
+    for batch_id, prompt, completion, step_count, cached, cache_write, *cost in usage:
+        by_id[batch_id].usage = Usage(
+            int(prompt or 0),
+            int(completion or 0),
+            int(step_count or 0),
+            int(cached or 0),
+            int(cache_write or 0),
+        )
         by_id[batch_id].cost = CostTotals(*(int(value or 0) for value in cost))
     return result
 
@@ -152,6 +178,8 @@ def item_from_row(row: Row[Any]) -> BatchItem:
         stop_reason=row.stop_reason,
         prompt_tokens=row.prompt_tokens,
         completion_tokens=row.completion_tokens,
+        cached_tokens=row.cached_tokens,
+        cache_write_tokens=row.cache_write_tokens,
         ttft_ns=row.ttft_ns,
         duration_ns=row.duration_ns,
         error=row.error,
@@ -164,9 +192,15 @@ def item_from_row(row: Row[Any]) -> BatchItem:
 
 
 async def end_items(
-    conn: AsyncConnection, batch_id: str, status: ItemStatus, stop_reason: StopReason | None, now: datetime
-) -> None:
-    """End the batch's unfinished items (cancel, expiry) and let each agent's next item go ahead."""
+    conn: AsyncConnection,
+    batch_id: str,
+    status: ItemStatus,
+    stop_reason: StopReason | None,
+    error: str,
+    now: datetime,
+) -> int:
+    """End the batch's unfinished items (cancel, expiry), saying why in ``error``, and let each agent's
+    next item go ahead; returns how many ended."""
     affected = [
         row.agent_id
         for row in await conn.execute(
@@ -176,12 +210,13 @@ async def end_items(
         )
     ]
     await queue.lock_agents(conn, affected)
-    await conn.execute(
+    result = await conn.execute(
         update(batch_items)
         .where(batch_items.c.batch_id == batch_id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES))
         .values(
             status=status.value,
             stop_reason=stop_reason.value if stop_reason else None,
+            error=error,
             ready=False,
             lease_owner=None,
             lease_expires_at=None,
@@ -189,18 +224,42 @@ async def end_items(
         )
     )
     await queue.promote_next_items(conn, affected)
+    return int(result.rowcount or 0)
+
+
+async def item_outcomes(conn: AsyncConnection, batch_ids: Collection[str]) -> dict[str, ItemOutcomes]:
+    """Per batch, how many of its items ended with each (status, stop reason), in one query."""
+    tallies: dict[str, dict[tuple[ItemStatus, StopReason | None], int]] = {key: {} for key in batch_ids}
+    if not tallies:
+        return {}
+    rows = await conn.execute(
+        select(batch_items.c.batch_id, batch_items.c.status, batch_items.c.stop_reason, func.count())
+        .where(batch_items.c.batch_id.in_(list(tallies)))
+        .group_by(batch_items.c.batch_id, batch_items.c.status, batch_items.c.stop_reason)
+    )
+    for batch_id, status, reason, count in rows:
+        tallies[batch_id][(ItemStatus(status), StopReason(reason) if reason else None)] = count
+    return {batch_id: ItemOutcomes(tally) for batch_id, tally in tallies.items()}
 
 
 async def end_batch(
-    conn: AsyncConnection, batch: Batch, status: BatchStatus, now: datetime, by: str | None
+    conn: AsyncConnection, batch: Batch, end: BatchEnd, now: datetime, by: str | None
 ) -> bool:
-    """Move an unfinished batch to a terminal status; False if it had already ended."""
+    """Move an unfinished batch to the terminal status and stop reason its items' outcomes give
+    (``domain.batch_outcome``); False if it had already ended. Its items must have ended first."""
+    outcomes = (await item_outcomes(conn, [batch.id]))[batch.id]
+    return await write_batch_end(conn, batch, batch_outcome(outcomes, end), now, by)
+
+
+async def write_batch_end(
+    conn: AsyncConnection, batch: Batch, outcome: BatchOutcome, now: datetime, by: str | None
+) -> bool:
     result = await conn.execute(
         update(batches)
         .where(batches.c.id == batch.id, batches.c.status.in_(UNFINISHED_BATCH_STATUSES))
         .values(
-            status=status.value,
-            stop_reason=stop_reason.value if (stop_reason := batch_stop_reason(status)) else None,
+            status=outcome.status.value,
+            stop_reason=outcome.stop_reason.value if outcome.stop_reason else None,
             completed_at=now,
             total_duration_ns=int((now - batch.created_at).total_seconds() * 1e9),
             callback_due_at=now if batch.callback_url else None,
@@ -211,13 +270,29 @@ async def end_batch(
     return bool(result.rowcount)
 
 
+async def cancel_batch(conn: AsyncConnection, batch: Batch, now: datetime, by: str | None) -> int | None:
+    """End the batch's unfinished items and the batch itself as cancelled; returns how many items it
+    ended, or None if the batch had already ended."""
+    ended = await end_items(
+        conn, batch.id, ItemStatus.CANCELLED, StopReason.CANCELLED, cancel_error(batch.id), now
+    )
+    return ended if await end_batch(conn, batch, BatchEnd.CANCEL, now, by) else None
+
+
+async def find_batch(conn: AsyncConnection, batch_id: str) -> Batch | None:
+    """The batch by id alone, without its counts (the engine's view, not an owner's)."""
+    row = (await conn.execute(select(batches).where(batches.c.id == batch_id))).first()
+    return _batch_from_row(row) if row is not None else None
+
+
 async def get_item(conn: AsyncConnection, item_id: str) -> BatchItem | None:
     row = (await conn.execute(select(batch_items).where(batch_items.c.id == item_id))).first()
     return item_from_row(row) if row else None
 
 
-async def expire_due_batches(conn: AsyncConnection, now: datetime) -> list[str]:
-    """Batches past their completion window: unfinished items expire, then the batch does."""
+async def expire_due_batches(conn: AsyncConnection, now: datetime) -> list[tuple[str, int]]:
+    """Batches past their completion window: unfinished items expire, each with an error naming the
+    window, then the batch does. Returns each expired batch's id with how many items it expired."""
     due = (
         await conn.execute(
             select(batches).where(
@@ -230,7 +305,9 @@ async def expire_due_batches(conn: AsyncConnection, now: datetime) -> list[str]:
     expired = []
     for row in due:
         batch = _batch_from_row(row)
-        await end_items(conn, batch.id, ItemStatus.EXPIRED, None, now)
-        if await end_batch(conn, batch, BatchStatus.EXPIRED, now, None):
-            expired.append(batch.id)
+        assert batch.expires_at is not None
+        error = expiry_error(batch.expires_at - batch.created_at)
+        ended = await end_items(conn, batch.id, ItemStatus.EXPIRED, None, error, now)
+        if await end_batch(conn, batch, BatchEnd.EXPIRY, now, None):
+            expired.append((batch.id, ended))
     return expired

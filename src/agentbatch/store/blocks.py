@@ -1,35 +1,37 @@
 """Memory blocks on their own: read, changed field by field, attached to and detached from agents.
 
-A block belongs to at most one agent (``agent_id``; NULL once detached or when created alone) and to
-the caller who created it (``owner_id``; blocks written before migration 0007 are owned through their
-agent). A turn's memory edits are written by ``save_turn_edits``: merged into the block's current value,
-so an edit made through the API while the turn ran is kept as well.
+A block belongs to the caller who created it (``owner_id``; for a block created with an agent, the
+agent's owner) and is attached to any number of that caller's agents (``agent_blocks``): an edit by one
+agent's turn is what the others' next steps see. Detaching removes only the link. A turn's memory edits
+are written by ``save_turn_edits``: merged into the block's current value, so an edit made meanwhile
+(through the API, or by another agent's turn on a shared block) is kept as well.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.agents import Block
 from agentbatch.domain.paging import PageRequest
-from agentbatch.store.pagination import fetch_page
-from agentbatch.store.tables import agents, blocks
+from agentbatch.store.dialect import dialect_of
+from agentbatch.store.paging import fetch_page
+from agentbatch.store.tables import agent_blocks, blocks
 
 _CONTEXT = 40
 
 
 @dataclass(slots=True)
 class StoredBlock:
-    """A block with where it belongs."""
+    """A block with the agents it is attached to."""
 
     block: Block
-    agent_id: str | None
     created_at: datetime
     updated_at: datetime
+    agent_ids: list[str] = field(default_factory=list)
 
 
 def block_from_row(row: Row[Any]) -> Block:
@@ -44,58 +46,54 @@ def block_from_row(row: Row[Any]) -> Block:
     )
 
 
-def _visible(owner_id: str) -> Any:
-    """Blocks this owner may see: their own detached ones and those of their agents."""
-    owned_agents = select(agents.c.id).where(agents.c.owner_id == owner_id)
-    return or_(
-        and_(blocks.c.agent_id.is_(None), blocks.c.owner_id == owner_id),
-        blocks.c.agent_id.in_(owned_agents),
-    )
+def block_values(block: Block, owner_id: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "id": block.id,
+        "owner_id": owner_id,
+        "label": block.label,
+        "value": block.value,
+        "limit": block.limit,
+        "description": block.description,
+        "read_only": block.read_only,
+        "metadata_json": block.metadata,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
-def _stored(row: Row[Any]) -> StoredBlock:
-    return StoredBlock(block_from_row(row), row.agent_id, row.created_at, row.updated_at)
-
-
-async def insert_block(
-    conn: AsyncConnection, owner_id: str, block: Block, agent_id: str | None, now: datetime
-) -> None:
-    position = 0
-    if agent_id is not None:
-        position = int(
-            await conn.scalar(
-                select(func.coalesce(func.max(blocks.c.position) + 1, 0)).where(blocks.c.agent_id == agent_id)
-            )
-            or 0
+async def _stored(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[StoredBlock]:
+    found = [StoredBlock(block_from_row(row), row.created_at, row.updated_at) for row in rows]
+    by_id = {stored.block.id: stored for stored in found}
+    if by_id:
+        links = await conn.execute(
+            select(agent_blocks.c.block_id, agent_blocks.c.agent_id)
+            .where(agent_blocks.c.block_id.in_(list(by_id)))
+            .order_by(agent_blocks.c.block_id, agent_blocks.c.agent_id)
         )
-    await conn.execute(
-        insert(blocks).values(
-            id=block.id,
-            agent_id=agent_id,
-            owner_id=owner_id,
-            label=block.label,
-            value=block.value,
-            limit=block.limit,
-            description=block.description,
-            read_only=block.read_only,
-            metadata_json=block.metadata,
-            position=position,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+        for link in links:
+            by_id[link.block_id].agent_ids.append(link.agent_id)
+    return found
+
+
+async def insert_block(conn: AsyncConnection, owner_id: str, block: Block, now: datetime) -> None:
+    await conn.execute(insert(blocks).values(**block_values(block, owner_id, now)))
 
 
 async def get_block(conn: AsyncConnection, owner_id: str, block_id: str) -> StoredBlock | None:
-    row = (await conn.execute(select(blocks).where(blocks.c.id == block_id, _visible(owner_id)))).first()
-    return _stored(row) if row else None
+    row = (
+        await conn.execute(select(blocks).where(blocks.c.id == block_id, blocks.c.owner_id == owner_id))
+    ).first()
+    return (await _stored(conn, [row]))[0] if row else None
+
+
+def _of_agent(agent_id: str) -> Any:
+    return select(agent_blocks.c.block_id).where(agent_blocks.c.agent_id == agent_id)
 
 
 async def agent_block(conn: AsyncConnection, agent_id: str, label: str) -> StoredBlock | None:
-    row = (
-        await conn.execute(select(blocks).where(blocks.c.agent_id == agent_id, blocks.c.label == label))
-    ).first()
-    return _stored(row) if row else None
+    query = select(blocks).where(blocks.c.id.in_(_of_agent(agent_id)), blocks.c.label == label)
+    row = (await conn.execute(query)).first()
+    return (await _stored(conn, [row]))[0] if row else None
 
 
 async def list_blocks(
@@ -107,15 +105,20 @@ async def list_blocks(
     label: str | None = None,
 ) -> list[StoredBlock]:
     """Blocks in creation order; an agent's blocks in the order its memory shows them."""
-    query = select(blocks).where(_visible(owner_id))
-    order_by = (blocks.c.created_at, blocks.c.id)
     if agent_id is not None:
-        query = query.where(blocks.c.agent_id == agent_id)
-        order_by = (blocks.c.position, blocks.c.id)
+        query = (
+            select(blocks, agent_blocks.c.position)
+            .join(agent_blocks, agent_blocks.c.block_id == blocks.c.id)
+            .where(agent_blocks.c.agent_id == agent_id, blocks.c.owner_id == owner_id)
+        )
+        order_by: tuple[Any, ...] = (agent_blocks.c.position, blocks.c.id)
+    else:
+        query = select(blocks).where(blocks.c.owner_id == owner_id)
+        order_by = (blocks.c.created_at, blocks.c.id)
     if label is not None:
         query = query.where(blocks.c.label == label)
     rows = await fetch_page(conn, query, order_by=order_by, id_column=blocks.c.id, page=page)
-    return [_stored(row) for row in rows]
+    return await _stored(conn, rows)
 
 
 async def update_block(
@@ -126,24 +129,69 @@ async def update_block(
 
 
 async def attach_block(conn: AsyncConnection, block_id: str, agent_id: str, now: datetime) -> None:
+    """Link the block to the agent, last in its memory."""
     position = await conn.scalar(
-        select(func.coalesce(func.max(blocks.c.position) + 1, 0)).where(blocks.c.agent_id == agent_id)
+        select(func.coalesce(func.max(agent_blocks.c.position) + 1, 0)).where(
+            agent_blocks.c.agent_id == agent_id
+        )
     )
     await conn.execute(
-        update(blocks)
-        .where(blocks.c.id == block_id)
-        .values(agent_id=agent_id, position=int(position or 0), updated_at=now)
+        insert(agent_blocks).values(agent_id=agent_id, block_id=block_id, position=int(position or 0))
     )
+    await conn.execute(update(blocks).where(blocks.c.id == block_id).values(updated_at=now))
 
 
-async def detach_block(conn: AsyncConnection, block_id: str, owner_id: str, now: datetime) -> None:
+async def link_agent_blocks(conn: AsyncConnection, agent_id: str, block_ids: Sequence[str]) -> None:
+    """Link a new agent to its blocks, in this order."""
+    if block_ids:
+        await conn.execute(
+            insert(agent_blocks),
+            [
+                {"agent_id": agent_id, "block_id": block_id, "position": position}
+                for position, block_id in enumerate(block_ids)
+            ],
+        )
+
+
+async def detach_block(conn: AsyncConnection, block_id: str, agent_id: str, now: datetime) -> None:
+    """Remove only the link; the block stays, with any other agent it is attached to."""
     await conn.execute(
-        update(blocks).where(blocks.c.id == block_id).values(agent_id=None, owner_id=owner_id, updated_at=now)
+        delete(agent_blocks).where(agent_blocks.c.block_id == block_id, agent_blocks.c.agent_id == agent_id)
     )
+    await conn.execute(update(blocks).where(blocks.c.id == block_id).values(updated_at=now))
 
 
 async def delete_block(conn: AsyncConnection, block_id: str) -> None:
+    await conn.execute(delete(agent_blocks).where(agent_blocks.c.block_id == block_id))
     await conn.execute(blocks.delete().where(blocks.c.id == block_id))
+
+
+async def delete_blocks_only_of(conn: AsyncConnection, agent_id: str) -> None:
+    """Before an agent is deleted: delete the blocks no other agent is attached to (a block another
+    agent still uses stays; the agent's links go with the agent)."""
+    shared = select(agent_blocks.c.block_id).where(agent_blocks.c.agent_id != agent_id)
+    only_ours = [
+        row.block_id
+        for row in await conn.execute(
+            select(agent_blocks.c.block_id).where(
+                agent_blocks.c.agent_id == agent_id, agent_blocks.c.block_id.not_in(shared)
+            )
+        )
+    ]
+    if only_ours:
+        await conn.execute(delete(agent_blocks).where(agent_blocks.c.block_id.in_(only_ours)))
+        await conn.execute(blocks.delete().where(blocks.c.id.in_(only_ours)))
+
+
+async def lock_blocks(conn: AsyncConnection, block_ids: set[str]) -> None:
+    """Lock block rows in id order (PostgreSQL; SQLite has one writer at a time)."""
+    if block_ids and conn.dialect.name == "postgresql":
+        await conn.execute(
+            select(blocks.c.id)
+            .where(blocks.c.id.in_(sorted(block_ids)))
+            .order_by(blocks.c.id)
+            .with_for_update()
+        )
 
 
 async def save_turn_edits(
@@ -154,8 +202,7 @@ async def save_turn_edits(
     if not changed:
         return
     query = select(blocks.c.id, blocks.c.value).where(blocks.c.id.in_([block.id for block in changed]))
-    if conn.dialect.name == "postgresql":
-        query = query.order_by(blocks.c.id).with_for_update()
+    query = dialect_of(conn).lock(query.order_by(blocks.c.id))
     current = {row.id: row.value for row in await conn.execute(query)}
     for block in changed:
         if block.id not in current:

@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Boolean, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.store.column_types import UtcDateTime
+from agentbatch.store.dialect import dialect_of
 from agentbatch.store.nul_safety import NUL, dumps_json, scrub_text
 
 Encoder = Callable[[Any], Any]
@@ -75,7 +76,7 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: Sequence[Mappin
     """Insert rows that all name the same columns (omitted columns take their server defaults)."""
     if not rows:
         return
-    sqlite = conn.dialect.name == "sqlite"
+    sqlite = dialect_of(conn).naive_times
     columns = [column for column in table.columns if column.name in rows[0]]
     encoders = [_encoder(column.type, sqlite) for column in columns]
     names = [column.name for column in columns]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.batches import Batch
 from agentbatch.store.batches import with_progress
+from agentbatch.store.dialect import dialect_of
 from agentbatch.store.tables import batches, callback_deliveries
 
 
@@ -48,9 +49,7 @@ async def claim_due_callbacks(
         .order_by(batches.c.callback_due_at)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(dialect_of(conn).claim_lock(query))).all()
     if not rows:
         return []
     await conn.execute(

@@ -1,4 +1,5 @@
-"""One database handle over SQLite or PostgreSQL; the dialect differences live here and nowhere else.
+"""One database handle over SQLite or PostgreSQL: connections, pools and transactions. What differs
+between the two in queries (row locks, inserts, stored times) is decided by ``store.dialect``.
 
 - SQLite: WAL, ``busy_timeout``, foreign keys on; write transactions start with ``BEGIN IMMEDIATE`` and
   are serialised in-process, so readers never deadlock on a lock upgrade.
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from agentbatch.store.dialect import POSTGRESQL, SQLITE
 from agentbatch.store.nul_safety import dumps_json, scrub_parameters
 
 Connection = AsyncConnection
@@ -37,7 +39,8 @@ def async_url(url: str) -> str:
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = async_url(url)
-        self.is_sqlite = self.url.startswith("sqlite")
+        self.dialect = SQLITE if self.url.startswith("sqlite") else POSTGRESQL
+        self.is_sqlite = self.dialect.single_writer
         options: dict[str, Any] = {"json_serializer": dumps_json, "json_deserializer": orjson.loads}
         if not self.is_sqlite:
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)

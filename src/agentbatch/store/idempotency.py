@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agentbatch.store.dialect import dialect_of
 from agentbatch.store.tables import idempotency_keys
 
 
@@ -50,7 +49,7 @@ async def reserve(
         "created_at": now,
         "expires_at": expires_at,
     }
-    insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_of(conn).insert
     result = await conn.execute(insert(idempotency_keys).values(values).on_conflict_do_nothing())
     if result.rowcount == 1:
         return None

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agentbatch.domain.messages import Message, Role, ToolCall, ToolReturn
 from agentbatch.domain.paging import PageRequest
 from agentbatch.store.bulk import bulk_insert
-from agentbatch.store.pagination import fetch_page
+from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import messages
 
 

@@ -44,6 +44,7 @@ class ProviderBatchRow:
     status: str
     request_count: int
     created_at: datetime
+    estimated_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ async def record_submission(
             status=SUBMITTING,
             worker_id=worker_id,
             request_count=len(requests),
+            estimated_tokens=batch.estimated_tokens,
             created_at=batch.created_at,
         )
     )
@@ -267,4 +269,5 @@ def _batch(row: Any) -> ProviderBatchRow:
         status=row.status,
         request_count=row.request_count,
         created_at=row.created_at,
+        estimated_tokens=row.estimated_tokens,
     )

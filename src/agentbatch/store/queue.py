@@ -7,9 +7,8 @@ submission and a turn's end for the same agent cannot miss each other.
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.states import (
@@ -19,9 +18,12 @@ from agentbatch.domain.states import (
     ItemStatus,
     StopReason,
 )
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.domain.turn_request_json import request_from_json
 from agentbatch.store.bulk import bulk_insert
-from agentbatch.store.tables import agents, batch_items, batches, workers
+from agentbatch.store.dialect import dialect_of
+from agentbatch.store.new_items import NewItem, new_item_rows
+from agentbatch.store.tables import agents, batch_items, batches
 
 _CHUNK = 5_000
 
@@ -30,39 +32,30 @@ async def insert_items(
     conn: AsyncConnection,
     batch_id: str | None,
     owner_id: str,
-    items: Sequence[dict[str, Any]],
+    items: Sequence[NewItem],
     now: datetime,
+    *,
+    priority: int = 0,
 ) -> None:
-    agent_ids = {item["agent_id"] for item in items}
+    agent_ids = {item.agent_id for item in items}
     await lock_agents(conn, agent_ids)
     busy = await agents_with_unfinished_items(conn, agent_ids)
-    rows = []
-    for item in items:
-        agent_id = item["agent_id"]
-        ready = agent_id not in busy
-        busy.add(agent_id)
-        rows.append(
-            {
-                **item,
-                "batch_id": batch_id,
-                "owner_id": owner_id,
-                "status": ItemStatus.PENDING.value,
-                "ready": ready,
-                "created_at": now,
-            }
-        )
+    rows = new_item_rows(
+        items, batch_id=batch_id, owner_id=owner_id, busy_agents=busy, priority=priority, now=now
+    )
     await bulk_insert(conn, batch_items, rows)
 
 
 async def lock_agents(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:
     """Serialise item bookkeeping per agent across processes (PostgreSQL; SQLite has one writer)."""
-    if conn.dialect.name != "postgresql":
+    dialect = dialect_of(conn)
+    if not dialect.locks_rows:
         return
     ids = sorted(set(agent_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         await conn.execute(
-            select(agents.c.id).where(agents.c.id.in_(chunk)).order_by(agents.c.id).with_for_update()
+            dialect.lock(select(agents.c.id).where(agents.c.id.in_(chunk)).order_by(agents.c.id))
         )
 
 
@@ -107,10 +100,13 @@ async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) ->
     await conn.execute(update(batch_items).where(batch_items.c.seq.in_(heads)).values(ready=True))
 
 
-async def cancel_items_of_agent(conn: AsyncConnection, agent_id: str, reason: str, now: datetime) -> set[str]:
+async def cancel_items_of_agent(
+    conn: AsyncConnection, agent_id: str, reason: str, now: datetime
+) -> tuple[set[str], int]:
     """Cancel every unfinished item (batch or synchronous) of an agent about to be deleted, in the
-    deleting transaction; returns the batches they belong to. A turn still running for one of them is
-    fenced off: its next commit finds the item cancelled and writes nothing."""
+    deleting transaction; returns the batches they belong to and how many items it cancelled. A turn
+    still running for one of them is fenced off: its next commit finds the item cancelled and writes
+    nothing."""
     rows = await conn.execute(
         update(batch_items)
         .where(batch_items.c.agent_id == agent_id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES))
@@ -125,7 +121,8 @@ async def cancel_items_of_agent(conn: AsyncConnection, agent_id: str, reason: st
         )
         .returning(batch_items.c.batch_id)
     )
-    return {row.batch_id for row in rows if row.batch_id is not None}
+    batch_ids = [row.batch_id for row in rows]
+    return {batch_id for batch_id in batch_ids if batch_id is not None}, len(batch_ids)
 
 
 async def claimable_models(conn: AsyncConnection) -> list[str]:
@@ -157,8 +154,7 @@ async def claim_items(
     if model is not None:
         candidates = candidates.where(batch_items.c.model == model)
     candidates = candidates.order_by(batch_items.c.claim_rank, batch_items.c.seq).limit(limit)
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+    candidates = dialect_of(conn).claim_lock(candidates)
     rows = (
         await conn.execute(
             update(batch_items)
@@ -189,7 +185,7 @@ async def claim_items(
             agent_id=row.agent_id,
             owner_id=row.owner_id,
             model=row.model,
-            request=row.request,
+            request=request_from_json(row.request),
             step_count=row.step_count,
             lease_owner=worker_id,
             started_at=row.started_at,
@@ -269,9 +265,7 @@ async def held_item_attempts(conn: AsyncConnection, item_id: str, worker_id: str
         batch_items.c.lease_owner == worker_id,
         batch_items.c.status == ItemStatus.RUNNING.value,
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    attempts = await conn.scalar(query)
+    attempts = await conn.scalar(dialect_of(conn).lock(query))
     return int(attempts) if attempts is not None else None
 
 
@@ -309,22 +303,6 @@ async def item_state(conn: AsyncConnection, item_id: str) -> tuple[ItemStatus, b
     return (ItemStatus(row.status), bool(row.ready)) if row else None
 
 
-async def register_worker(
-    conn: AsyncConnection, worker_id: str, hostname: str, pid: int, now: datetime
-) -> None:
-    await conn.execute(
-        insert(workers).values(id=worker_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now)
-    )
-
-
-async def worker_heartbeat(conn: AsyncConnection, worker_id: str, now: datetime) -> None:
-    await conn.execute(update(workers).where(workers.c.id == worker_id).values(heartbeat_at=now))
-
-
-async def unregister_worker(conn: AsyncConnection, worker_id: str) -> None:
-    await conn.execute(delete(workers).where(workers.c.id == worker_id))
-
-
 async def ended_batches(conn: AsyncConnection, batch_ids: Iterable[str]) -> set[str]:
     """Which of these batches have ended (cancelled, expired, …): their turns must stop."""
     ids = list(set(batch_ids))
@@ -334,12 +312,3 @@ async def ended_batches(conn: AsyncConnection, batch_ids: Iterable[str]) -> set[
         select(batches.c.id).where(batches.c.id.in_(ids), batches.c.status.not_in(UNFINISHED_BATCH_STATUSES))
     )
     return {row.id for row in rows}
-
-
-async def live_workers(conn: AsyncConnection, alive_since: datetime, forget_before: datetime) -> int:
-    """How many workers have shown a heartbeat since ``alive_since``; long-silent ones are forgotten."""
-    await conn.execute(delete(workers).where(workers.c.heartbeat_at < forget_before))
-    count = await conn.scalar(
-        select(func.count()).select_from(workers).where(workers.c.heartbeat_at >= alive_since)
-    )
-    return int(count or 0)

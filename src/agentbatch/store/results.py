@@ -8,7 +8,6 @@ requests at once.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agentbatch.domain.batches import BatchItem
 from agentbatch.domain.messages import Message
 from agentbatch.domain.states import UNFINISHED_ITEM_STATUSES, BatchStatus
+from agentbatch.domain.turn_request_json import request_from_json
+from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.store.batches import item_from_row
 from agentbatch.store.messages import message_from_row
 from agentbatch.store.tables import batch_items, batches, messages
@@ -25,10 +26,10 @@ _UNFINISHED = [status.value for status in UNFINISHED_ITEM_STATUSES]
 
 @dataclass(slots=True)
 class FinishedRequest:
-    """One ended request: the item, the options its turn ran with, and the messages the turn wrote."""
+    """One ended request: the item, the request its turn ran, and the messages the turn wrote."""
 
     item: BatchItem
-    options: dict[str, Any]
+    request: TurnRequest
     messages: list[Message] = field(default_factory=list)
 
 
@@ -82,7 +83,7 @@ async def finished_requests(
         .where(batch_items.c.batch_id == batch_id, batch_items.c.seq.in_(list(seqs)))
         .order_by(batch_items.c.seq)
     )
-    found = {row.id: FinishedRequest(item_from_row(row), dict(row.request)) for row in rows}
+    found = {row.id: FinishedRequest(item_from_row(row), request_from_json(row.request)) for row in rows}
     if found:
         written = await conn.execute(
             select(messages).where(messages.c.batch_item_id.in_(list(found))).order_by(messages.c.seq)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agentbatch.domain.batch_outcome import BatchEnd, batch_outcome
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.lanes import Lane
 from agentbatch.domain.pricing import PriceTable, StepCost
@@ -23,12 +24,13 @@ from agentbatch.domain.states import (
     ItemStatus,
     StopReason,
 )
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.store import queue
 from agentbatch.store.agents import record_turn_end
-from agentbatch.store.batches import end_batch
-from agentbatch.store.blocks import save_turn_edits
+from agentbatch.store.batches import item_outcomes, write_batch_end
+from agentbatch.store.blocks import lock_blocks, save_turn_edits
 from agentbatch.store.bulk import bulk_insert
+from agentbatch.store.dialect import dialect_of
 from agentbatch.store.messages import message_values
 from agentbatch.store.tables import batch_items, batches, messages, steps
 
@@ -38,6 +40,8 @@ class _Progress:
     steps: int = 0
     prompt: int = 0
     completion: int = 0
+    cached: int = 0
+    cache_write: int = 0
     ttft: int | None = None
     cost: int = 0
     direct_cost: int = 0
@@ -77,7 +81,12 @@ async def apply_commits(
 
     costs = {
         commit.step.step_id: prices.step_cost(
-            commit.step.model, commit.step.lane, commit.step.prompt_tokens, commit.step.completion_tokens
+            commit.step.model,
+            commit.step.lane,
+            commit.step.prompt_tokens,
+            commit.step.completion_tokens,
+            commit.step.cached_tokens,
+            commit.step.cache_write_tokens,
         )
         for _, commit in chosen
         if commit.step
@@ -90,6 +99,9 @@ async def apply_commits(
         messages,
         [message_values(msg, item.owner_id) for item, commit in chosen for msg in commit.messages],
     )
+    # Blocks may be shared between agents: lock every block the group edits at once, in id order, so
+    # two workers' groups editing the same blocks cannot deadlock.
+    await lock_blocks(conn, {block.id for _, commit in chosen for block in commit.changed_blocks})
     for _, commit in chosen:
         if commit.changed_blocks:
             await save_turn_edits(conn, commit.changed_blocks, commit.block_bases, now)
@@ -110,8 +122,7 @@ async def _fence(conn: AsyncConnection, item_ids: list[str]) -> dict[str, Any]:
     query = select(
         batch_items.c.id, batch_items.c.status, batch_items.c.lease_owner, batch_items.c.step_count
     ).where(batch_items.c.id.in_(item_ids))
-    if conn.dialect.name == "postgresql":
-        query = query.order_by(batch_items.c.id).with_for_update()
+    query = dialect_of(conn).lock(query.order_by(batch_items.c.id))
     return {row.id: row for row in await conn.execute(query)}
 
 
@@ -147,6 +158,8 @@ def _step_values(item: ClaimedItem, commit: Commit, costs: dict[str, StepCost | 
         "finish": step.finish,
         "prompt_tokens": step.prompt_tokens,
         "completion_tokens": step.completion_tokens,
+        "cached_tokens": step.cached_tokens,
+        "cache_write_tokens": step.cache_write_tokens,
         "ttft_ns": step.ttft_ns,
         "duration_ns": step.duration_ns,
         "created_at": commit.messages[-1].created_at if commit.messages else item.started_at,
@@ -170,6 +183,8 @@ async def _write_progress(
             entry.steps = commit.step.step_no
             entry.prompt += commit.step.prompt_tokens
             entry.completion += commit.step.completion_tokens
+            entry.cached += commit.step.cached_tokens
+            entry.cache_write += commit.step.cache_write_tokens
             entry.ttft = entry.ttft if entry.ttft is not None else commit.step.ttft_ns
             entry.add_cost(commit.step.lane, costs[commit.step.step_id])
         if commit.stop is not None:
@@ -185,6 +200,8 @@ async def _write_progress(
                 step_count=bindparam("b_steps"),
                 prompt_tokens=batch_items.c.prompt_tokens + bindparam("b_prompt"),
                 completion_tokens=batch_items.c.completion_tokens + bindparam("b_completion"),
+                cached_tokens=batch_items.c.cached_tokens + bindparam("b_cached"),
+                cache_write_tokens=batch_items.c.cache_write_tokens + bindparam("b_cache_write"),
                 ttft_ns=func.coalesce(batch_items.c.ttft_ns, bindparam("b_ttft")),
                 cost_nanos=batch_items.c.cost_nanos + bindparam("b_cost"),
                 direct_cost_nanos=batch_items.c.direct_cost_nanos + bindparam("b_direct_cost"),
@@ -226,6 +243,8 @@ def _progress_params(entry: _Progress) -> dict[str, Any]:
         "b_steps": entry.steps,
         "b_prompt": entry.prompt,
         "b_completion": entry.completion,
+        "b_cached": entry.cached,
+        "b_cache_write": entry.cache_write,
         "b_ttft": entry.ttft,
         "b_cost": entry.cost,
         "b_direct_cost": entry.direct_cost,
@@ -255,7 +274,8 @@ async def _record_batch_ttft(conn: AsyncConnection, chosen: Sequence[tuple[Claim
 
 
 async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], now: datetime) -> list[str]:
-    """Mark ``completed`` each named batch that is still unfinished but has no unfinished item left.
+    """End each named batch that is still unfinished but has no unfinished item left, with the status
+    and stop reason its items' outcomes give (``domain.batch_outcome``).
 
     On PostgreSQL the batch rows are locked first: two workers ending a batch's last two items in
     concurrent transactions would otherwise each see the other's item still running, and neither would
@@ -275,12 +295,15 @@ async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], 
     done_ids = batch_ids - busy
     if not done_ids:
         return []
-    rows = await conn.execute(
-        select(batches.c.id, batches.c.owner_id, batches.c.created_at, batches.c.callback_url).where(
-            batches.c.id.in_(done_ids), batches.c.status.in_(UNFINISHED_BATCH_STATUSES)
+    rows = (
+        await conn.execute(
+            select(batches.c.id, batches.c.owner_id, batches.c.created_at, batches.c.callback_url).where(
+                batches.c.id.in_(done_ids), batches.c.status.in_(UNFINISHED_BATCH_STATUSES)
+            )
         )
-    )
-    completed = []
+    ).all()
+    outcomes = await item_outcomes(conn, [row.id for row in rows])
+    ended = []
     for row in rows:
         batch = Batch(
             id=row.id,
@@ -291,9 +314,10 @@ async def complete_finished_batches(conn: AsyncConnection, batch_ids: set[str], 
             updated_at=now,
             callback_url=row.callback_url,
         )
-        if await end_batch(conn, batch, BatchStatus.COMPLETED, now, None):
-            completed.append(row.id)
-    return completed
+        outcome = batch_outcome(outcomes[row.id], BatchEnd.ITEMS_ENDED)
+        if await write_batch_end(conn, batch, outcome, now, None):
+            ended.append(row.id)
+    return ended
 
 
 async def complete_stranded_batches(conn: AsyncConnection, now: datetime, limit: int = 100) -> list[str]:
@@ -322,14 +346,11 @@ async def lock_batches(conn: AsyncConnection, batch_ids: set[str]) -> None:
     that already updated the row (the batch's ttft) would otherwise have to upgrade its lock while
     another waits in the row's queue, and PostgreSQL reports a deadlock. Two batch-ending checks still
     exclude each other."""
-    if conn.dialect.name != "postgresql":
+    dialect = dialect_of(conn)
+    if not dialect.locks_rows:
         return  # SQLite has one writer at a time
-    await conn.execute(
-        select(batches.c.id)
-        .where(batches.c.id.in_(sorted(batch_ids)))
-        .order_by(batches.c.id)
-        .with_for_update(key_share=True)
-    )
+    query = select(batches.c.id).where(batches.c.id.in_(sorted(batch_ids))).order_by(batches.c.id)
+    await conn.execute(dialect.lock_for_update_of_row(query))
 
 
 async def settle_failed_turn(

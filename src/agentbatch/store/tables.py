@@ -66,22 +66,28 @@ blocks = Table(
     "blocks",
     metadata,
     Column("id", ID, primary_key=True),
-    Column(
-        "agent_id", ID, ForeignKey("agents.id", ondelete="CASCADE"), doc="NULL: a block attached to no agent."
-    ),
     Column("label", String(255), nullable=False),
     Column("value", Text, nullable=False),
     Column("limit", Integer, nullable=False),
     Column("description", Text),
     Column("read_only", Boolean, nullable=False),
     Column("metadata_json", JsonColumn),
-    Column("position", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    UniqueConstraint("agent_id", "label", name="uq_blocks_agent_label"),
-    Column("owner_id", ID, doc="Who created the block (NULL on blocks written before 0007: the agent's)."),
+    Column("owner_id", ID, doc="Who created the block (or the agent it was created with)."),
     Index("ix_blocks_owner_id", "owner_id"),
 )
+
+agent_blocks = Table(
+    "agent_blocks",
+    metadata,
+    Column("agent_id", ID, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("block_id", ID, ForeignKey("blocks.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False, doc="Where the block shows in the agent's memory."),
+    Index("ix_agent_blocks_block_id", "block_id"),
+)
+"""Which agents a memory block is attached to: one block may be shared by several (since 0009). A label
+is unique among one agent's blocks (checked on attach)."""
 
 tools = Table(
     "tools",
@@ -178,6 +184,10 @@ batch_items = Table(
     Column("step_count", Integer, nullable=False, server_default="0"),
     Column("prompt_tokens", Integer, nullable=False, server_default="0"),
     Column("completion_tokens", Integer, nullable=False, server_default="0"),
+    Column(
+        "cached_tokens", Integer, nullable=False, server_default="0", doc="Prompt tokens read from cache."
+    ),
+    Column("cache_write_tokens", Integer, nullable=False, server_default="0", doc="Written to cache."),
     Column("ttft_ns", BigInteger),
     Column("duration_ns", BigInteger),
     Column("error", Text),
@@ -235,6 +245,10 @@ steps = Table(
     Column("finish", String(32)),
     Column("prompt_tokens", Integer, nullable=False),
     Column("completion_tokens", Integer, nullable=False),
+    Column(
+        "cached_tokens", Integer, nullable=False, server_default="0", doc="Prompt tokens read from cache."
+    ),
+    Column("cache_write_tokens", Integer, nullable=False, server_default="0", doc="Written to cache."),
     Column("ttft_ns", BigInteger),
     Column("duration_ns", BigInteger),
     Column("created_at", UtcDateTime, nullable=False),
@@ -336,6 +350,13 @@ provider_batches = Table(
     Column("status", String(16), nullable=False, doc="submitting | open | cancelling | ended"),
     Column("worker_id", ID, nullable=False, doc="The worker that polls it."),
     Column("request_count", Integer, nullable=False),
+    Column(
+        "estimated_tokens",
+        BigInteger,
+        nullable=False,
+        server_default="0",
+        doc="Its requests' estimated input tokens (quotas).",
+    ),
     Column("created_at", UtcDateTime, nullable=False),
     Column("submitted_at", UtcDateTime),
     Column("ended_at", UtcDateTime),

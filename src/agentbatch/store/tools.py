@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agentbatch.domain.agents import Tool, ToolType
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.paging import PageRequest
-from agentbatch.store.pagination import fetch_page
+from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import tools as tools_table
 
 

@@ -52,6 +52,12 @@ def test_sleep_takes_milliseconds_and_reply_runs_to_the_first_closing_brackets()
     assert parsed.text == "tail]]"
 
 
+def test_cache_takes_tokens_read_and_optionally_written() -> None:
+    assert (parse_directives("[[cache:64]] hi").cache_read, parse_directives("hi").cache_read) == (64, 0)
+    both = parse_directives("hi [[cache:64:16]]")
+    assert (both.cache_read, both.cache_write, both.text) == (64, 16, "hi")
+
+
 def test_unknown_names_stay_in_the_text() -> None:
     assert (
         parse_directives("see [[note:keep me]] and [[Tool:x]]").text == "see [[note:keep me]] and [[Tool:x]]"
@@ -66,6 +72,8 @@ def test_unknown_names_stay_in_the_text() -> None:
         "[[error:500:0]]",
         "[[error:500:sometimes]]",
         "[[sleep:soon]]",
+        "[[cache:lots]]",
+        "[[cache:1:2:3]]",
         "[[tool:x {not json}]]",
         "[[tool:x [1, 2]]]",
         '[[tool:x {"a": 1} trailing]]',

@@ -6,9 +6,9 @@ from typing import Any
 
 from agentbatch.emulator.server import EmulatorThread
 from agentbatch.providers import anthropic_wire, openai_wire
-from agentbatch.providers.anthropic_chat import AnthropicChat
 from agentbatch.providers.base import ChatModel, ModelRequest
-from agentbatch.providers.openai_chat import OpenAIChat
+from agentbatch.providers.catalog import WireProtocol
+from agentbatch.providers.wire_chat import WireChat
 from tests.integration.providers.provider_wire_rules import anthropic_violations, openai_violations
 
 
@@ -26,11 +26,11 @@ class Provider:
 
 
 def _openai(base: str) -> ChatModel:
-    return OpenAIChat(base_url=f"{base}/v1", api_key="test")
+    return WireChat.in_process(WireProtocol.OPENAI, base_url=f"{base}/v1", api_key="test")
 
 
 def _anthropic(base: str) -> ChatModel:
-    return AnthropicChat(base_url=base, api_key="test")
+    return WireChat.in_process(WireProtocol.ANTHROPIC, base_url=base, api_key="test")
 
 
 PROVIDERS = {

@@ -1,6 +1,6 @@
 """The same behaviour from both provider adapters, driven through the emulator with neutral histories.
 
-Every test runs once per adapter (``OpenAIChat`` over ``/v1/chat/completions``, ``AnthropicChat`` over
+Every test runs once per protocol (``WireChat.in_process`` over ``/v1/chat/completions`` and over
 ``/v1/messages``) and reads only the neutral ``ModelResponse``. Histories that carry tool calls are
 also checked against the structural rules of the real APIs (which the emulator does not enforce).
 """

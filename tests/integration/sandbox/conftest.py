@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxLimits, ToolSandbox
 from tests.integration.sandbox.host_view import pid_namespace_alive, scratch_files
 
 

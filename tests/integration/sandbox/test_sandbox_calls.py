@@ -2,7 +2,7 @@
 
 import json
 
-from agentbatch.runtime.sandbox import SandboxLimits, SandboxResult, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxLimits, SandboxResult, ToolSandbox
 
 
 async def test_a_string_comes_back_as_is_with_what_the_tool_printed(sandbox: ToolSandbox) -> None:

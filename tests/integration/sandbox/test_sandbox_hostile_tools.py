@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
 from tests.integration.sandbox.host_view import (
     READ_NAMESPACE,
     exists_on_host,

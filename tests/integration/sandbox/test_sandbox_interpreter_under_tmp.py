@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxLimits, ToolSandbox
 
 
 async def test_a_virtualenv_under_tmp_runs_tools_and_the_rest_of_tmp_stays_hidden() -> None:

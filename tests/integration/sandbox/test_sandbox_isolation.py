@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
-from agentbatch.runtime.sandbox.bwrap import interpreter_prefixes
+from agentbatch.runtime.tools.sandbox import SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox.bwrap import interpreter_prefixes
 from tests.integration.sandbox.host_view import new_marker, scratch_files
 
 SECRETS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxLimits, ToolSandbox
 from tests.integration.sandbox.host_view import READ_NAMESPACE, new_marker
 
 GRACE_S = 1.5  # the most a call may take beyond its timeout

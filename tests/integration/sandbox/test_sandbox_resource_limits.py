@@ -3,7 +3,7 @@
 import json
 import resource
 
-from agentbatch.runtime.sandbox import SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxLimits, ToolSandbox
 
 MIB = 1024 * 1024
 

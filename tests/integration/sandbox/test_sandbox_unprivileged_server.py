@@ -21,7 +21,7 @@ SOURCE_ROOT = Path(agentbatch.__file__).resolve().parent.parent
 SERVER_SIDE = """
 import asyncio, json, sys
 sys.path.insert(0, sys.argv[1])
-from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
 
 TOOL = '''
 import os

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbatch.runtime.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
+from agentbatch.runtime.tools.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
 
 WRITE_PROOF = "def f(path):\n    open(path, 'w').write('ran')\n    return 'ran'\n"
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from agentbatch.runtime.sandbox import child
+from agentbatch.runtime.tools.sandbox import child
 
 MIB = 1024 * 1024
 

@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agentbatch.runtime.sandbox import NETWORK_TAG, needs_network
-from agentbatch.runtime.sandbox.bwrap import BwrapPlan, bwrap_command
-from agentbatch.runtime.sandbox.identity import UidPool
+from agentbatch.runtime.tools.sandbox import NETWORK_TAG, needs_network
+from agentbatch.runtime.tools.sandbox.bwrap import BwrapPlan, bwrap_command
+from agentbatch.runtime.tools.sandbox.identity import UidPool
 
 
 def _plan(**overrides: object) -> BwrapPlan:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from agentbatch.runtime.sandbox import SandboxLimits, SandboxResult
-from agentbatch.runtime.sandbox.capture import BoundedBuffer, Captured, to_lines
-from agentbatch.runtime.sandbox.environment import InvalidToolEnvironment, tool_environment
-from agentbatch.runtime.sandbox.limits import child_settings
-from agentbatch.runtime.sandbox.protocol import Report, encode_request, parse_report
-from agentbatch.runtime.sandbox.result import died, timed_out
-from agentbatch.runtime.sandbox.workdir import make_workdir, remove_workdir
+from agentbatch.runtime.tools.sandbox import SandboxLimits, SandboxResult
+from agentbatch.runtime.tools.sandbox.capture import BoundedBuffer, Captured, to_lines
+from agentbatch.runtime.tools.sandbox.environment import InvalidToolEnvironment, tool_environment
+from agentbatch.runtime.tools.sandbox.limits import child_settings
+from agentbatch.runtime.tools.sandbox.protocol import Report, encode_request, parse_report
+from agentbatch.runtime.tools.sandbox.result import died, timed_out
+from agentbatch.runtime.tools.sandbox.workdir import make_workdir, remove_workdir
 
 
 def test_limits_have_sane_defaults_and_reject_nonsense() -> None:

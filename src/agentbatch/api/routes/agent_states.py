@@ -10,7 +10,7 @@ from agentbatch.domain.agents import Agent
 from agentbatch.domain.states import StopReason
 from agentbatch.store import agent_runs
 
-_DEFAULT_RENDER = RenderOptions(True, "send_message", "message")
+_DEFAULT_RENDER = RenderOptions()
 
 
 async def agent_states(svc: ApiServices, agents: Sequence[Agent]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from agentbatch.api.views.messages import RenderOptions, letta_messages
 from agentbatch.domain.errors import InvalidRequest, NotFound
 from agentbatch.domain.ids import IdPrefix, id_pattern
 from agentbatch.domain.paging import PageRequest
+from agentbatch.domain.turn_requests import DEFAULT_ASSISTANT_TOOL_KWARG, DEFAULT_ASSISTANT_TOOL_NAME
 from agentbatch.store import agents as agent_store
 from agentbatch.store import messages as message_store
 
@@ -72,8 +73,8 @@ async def list_agent_messages(
     agent_id: str = AgentId,
     page: PageRequest = Depends(page_params),
     use_assistant_message: bool = Query(default=True),
-    assistant_message_tool_name: str = Query(default="send_message"),
-    assistant_message_tool_kwarg: str = Query(default="message"),
+    assistant_message_tool_name: str = Query(default=DEFAULT_ASSISTANT_TOOL_NAME),
+    assistant_message_tool_kwarg: str = Query(default=DEFAULT_ASSISTANT_TOOL_KWARG),
     owner: str = Depends(caller),
     svc: ApiServices = Depends(services),
 ) -> list[dict[str, Any]]:
@@ -94,14 +95,9 @@ async def send_message(
 ) -> dict[str, Any]:
     if body.streaming:
         raise InvalidRequest("streaming responses are not supported by this server; send streaming=false")
-    outcome = await svc.turns.send(owner, agent_id, body.normalised())
-    include = frozenset(body.include_return_message_types) if body.include_return_message_types else None
-    options = RenderOptions(
-        body.use_assistant_message,
-        body.assistant_message_tool_name,
-        body.assistant_message_tool_kwarg,
-        include,
-    )
+    request = body.to_request()
+    outcome = await svc.turns.send(owner, agent_id, request)
+    options = RenderOptions.of(request)
     return {
         "messages": letta_messages(outcome.messages, options),
         "stop_reason": {"message_type": "stop_reason", "stop_reason": outcome.stop.value},
@@ -111,5 +107,7 @@ async def send_message(
             "completion_tokens": outcome.completion_tokens,
             "total_tokens": outcome.prompt_tokens + outcome.completion_tokens,
             "step_count": outcome.steps,
+            "cached_input_tokens": outcome.cached_tokens,
+            "cache_write_tokens": outcome.cache_write_tokens,
         },
     }

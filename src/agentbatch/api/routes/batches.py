@@ -39,7 +39,7 @@ async def create_batch(
     if body.callback_url and owner != DEFAULT_USER_ID and not svc.settings.callback_allow_private_urls:
         await refuse_internal_callback_url(body.callback_url)
     requests = [
-        TurnSubmission(agent_id=request.agent_id, body=request.normalised(), custom_id=request.custom_id)
+        TurnSubmission(agent_id=request.agent_id, request=request.to_request(), custom_id=request.custom_id)
         for request in body.requests
     ]
     submitted = await svc.batches.submit(

@@ -7,6 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from agentbatch.domain import turn_requests as domain
+from agentbatch.domain.messages import text_part
+from agentbatch.domain.turn_requests import (
+    DEFAULT_ASSISTANT_TOOL_KWARG,
+    DEFAULT_ASSISTANT_TOOL_NAME,
+    TurnRequest,
+)
+
 MessageType = Literal[
     "system_message",
     "user_message",
@@ -113,8 +121,8 @@ class TurnIn(BaseModel):
     input: Content | None = None
     max_steps: int | None = Field(default=None, ge=1, le=10_000)
     use_assistant_message: bool = True
-    assistant_message_tool_name: str = "send_message"
-    assistant_message_tool_kwarg: str = "message"
+    assistant_message_tool_name: str = DEFAULT_ASSISTANT_TOOL_NAME
+    assistant_message_tool_kwarg: str = DEFAULT_ASSISTANT_TOOL_KWARG
     include_return_message_types: list[MessageType] | None = None
     enable_thinking: str | None = None
     client_tools: list[ClientTool] | None = None
@@ -125,57 +133,71 @@ class TurnIn(BaseModel):
             raise ValueError("give exactly one of `messages` or `input`")
         return self
 
-    def normalised(self) -> dict[str, Any]:
-        """The stored form: the options the caller set, unknown Letta options as given, and the messages
-        (``input`` becomes one user message, string content a text part). Built by hand: a batch may
-        hold 100,000 of these, and a generic dump costs several times more."""
-        body: dict[str, Any] = {
-            name: value
-            for name in self.model_fields_set & _OPTIONS
-            if (value := getattr(self, name)) is not None
-        }
-        if self.client_tools:
-            body["client_tools"] = [
-                tool.model_dump(mode="json", exclude_none=True) for tool in self.client_tools
-            ]
-        if self.__pydantic_extra__:
-            body.update(self.__pydantic_extra__)
+    def to_request(self) -> TurnRequest:
+        """The typed request (``input`` becomes one user message, string content a text part). Built
+        field by field: a batch may hold 100,000 of these, and a generic dump costs several times more."""
         if self.input is not None:
-            messages: list[dict[str, Any]] = [
-                {"type": "message", "role": "user", "content": _parts(self.input)}
-            ]
+            messages: tuple[domain.RequestMessage, ...] = (
+                domain.InputMessage(role="user", content=_parts(self.input)),
+            )
         else:
             assert self.messages is not None
-            messages = [_normalised_message(message) for message in self.messages]
-        body["messages"] = messages
-        return body
+            messages = tuple([_request_message(message) for message in self.messages])
+        include = self.include_return_message_types
+        return TurnRequest(
+            messages=messages,
+            max_steps=self.max_steps,
+            use_assistant_message=self.use_assistant_message,
+            assistant_message_tool_name=self.assistant_message_tool_name,
+            assistant_message_tool_kwarg=self.assistant_message_tool_kwarg,
+            include_return_message_types=None if include is None else tuple(include),
+            enable_thinking=self.enable_thinking,
+            client_tools=()
+            if not self.client_tools
+            else tuple([domain.ClientTool(t.name, t.description, t.parameters) for t in self.client_tools]),
+            extra=self.__pydantic_extra__ or {},
+        )
 
 
-_OPTIONS = frozenset(
-    {
-        "max_steps",
-        "use_assistant_message",
-        "assistant_message_tool_name",
-        "assistant_message_tool_kwarg",
-        "include_return_message_types",
-        "enable_thinking",
-    }
-)
-
-
-def _parts(content: str | list[TextPart | ImagePart]) -> list[dict[str, Any]]:
+def _parts(content: str | list[TextPart | ImagePart]) -> tuple[dict[str, Any], ...]:
     if isinstance(content, str):
-        return [{"type": "text", "text": content}]
-    return [part.model_dump(mode="json", exclude_none=True) for part in content]
+        return (text_part(content),)
+    return tuple([part.model_dump(mode="json", exclude_none=True) for part in content])
 
 
-def _normalised_message(message: MessageIn | ApprovalIn) -> dict[str, Any]:
+def _request_message(message: MessageIn | ApprovalIn) -> domain.RequestMessage:
     if isinstance(message, ApprovalIn):
-        return message.model_dump(mode="json", exclude_none=True)
-    dumped = message.model_dump(mode="json", exclude_none=True, exclude={"content", "batch_item_id"})
-    dumped["type"] = "message"
-    dumped["content"] = _parts(message.content)
-    return dumped
+        return domain.ApprovalReply(
+            approval_request_id=message.approval_request_id,
+            approve=message.approve,
+            reason=message.reason,
+            approvals=None
+            if message.approvals is None
+            else tuple(_decision(decision) for decision in message.approvals),
+            group_id=message.group_id,
+            extra=message.__pydantic_extra__ or {},
+        )
+    return domain.InputMessage(
+        role=message.role,
+        content=_parts(message.content),
+        name=message.name,
+        otid=message.otid,
+        sender_id=message.sender_id,
+        group_id=message.group_id,
+        extra=dict(message.__pydantic_extra__ or {}),
+    )
+
+
+def _decision(decision: ApprovalDecision | ToolResultIn) -> domain.Decision:
+    if isinstance(decision, ToolResultIn):
+        return domain.ToolResultDecision(
+            tool_call_id=decision.tool_call_id,
+            status=decision.status,
+            tool_return=decision.tool_return,
+            stdout=None if decision.stdout is None else tuple(decision.stdout),
+            stderr=None if decision.stderr is None else tuple(decision.stderr),
+        )
+    return domain.ApprovalDecision(decision.tool_call_id, decision.approve, decision.reason)
 
 
 class SendMessageIn(TurnIn):

@@ -12,14 +12,30 @@ from typing import Any
 import orjson
 
 from agentbatch.domain.messages import Message, Role, text_of
+from agentbatch.domain.turn_requests import (
+    DEFAULT_ASSISTANT_TOOL_KWARG,
+    DEFAULT_ASSISTANT_TOOL_NAME,
+    TurnRequest,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
     use_assistant_message: bool = True
-    assistant_message_tool_name: str = "send_message"
-    assistant_message_tool_kwarg: str = "message"
+    assistant_message_tool_name: str = DEFAULT_ASSISTANT_TOOL_NAME
+    assistant_message_tool_kwarg: str = DEFAULT_ASSISTANT_TOOL_KWARG
     include_types: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, request: TurnRequest) -> "RenderOptions":
+        """How the caller of ``request`` asked to see its turn's messages."""
+        include = request.include_return_message_types
+        return cls(
+            request.use_assistant_message,
+            request.assistant_message_tool_name,
+            request.assistant_message_tool_kwarg,
+            frozenset(include) if include else None,
+        )
 
 
 def internal_message(message: Message) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """One line of ``GET /v1/messages/batches/{id}/results``: a finished request, keyed by its ``custom_id``."""
 
+from dataclasses import replace
 from typing import Any
 
 from agentbatch.api.views.costs import cost_view, item_lane
@@ -24,6 +25,8 @@ def result_line(found: FinishedRequest) -> dict[str, Any]:
             "completion_tokens": item.completion_tokens,
             "total_tokens": item.prompt_tokens + item.completion_tokens,
             "step_count": item.step_count,
+            "cached_input_tokens": item.cached_tokens,
+            "cache_write_tokens": item.cache_write_tokens,
         },
         "cost": cost_view(item.cost),
         "lane": item_lane(item.step_count, item.cost),
@@ -36,14 +39,7 @@ def result_line(found: FinishedRequest) -> dict[str, Any]:
 def final_text(found: FinishedRequest) -> str | None:
     """The last ``assistant_message`` of the turn as the caller would see it (``send_message`` or plain
     text, by the request's own options); None when the turn said nothing."""
-    options = found.options
-    rendered = letta_messages(
-        found.messages,
-        RenderOptions(
-            use_assistant_message=bool(options.get("use_assistant_message", True)),
-            assistant_message_tool_name=str(options.get("assistant_message_tool_name", "send_message")),
-            assistant_message_tool_kwarg=str(options.get("assistant_message_tool_kwarg", "message")),
-        ),
-    )
+    every_type = replace(RenderOptions.of(found.request), include_types=None)
+    rendered = letta_messages(found.messages, every_type)
     said = [message["content"] for message in rendered if message["message_type"] == "assistant_message"]
     return str(said[-1]) if said else None

@@ -7,9 +7,9 @@ from agentbatch.engine.lane.dispatcher import LaneDispatcher, LaneSettings
 from agentbatch.engine.lane.routing import LaneRouter
 from agentbatch.engine.lane.submission import SubmitRetry, Submitter
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.providers.lane_quotas import load_lane_quotas
+from agentbatch.providers.quotas import load_quotas
 from agentbatch.runtime.ports import ModelGateway
-from agentbatch.runtime.sandbox import ToolSandbox
+from agentbatch.runtime.tools.sandbox import ToolSandbox
 from agentbatch.settings import Settings
 from agentbatch.store.database import Database
 
@@ -53,7 +53,7 @@ def build_lane(
             poll_max_s=settings.lane_poll_max_s,
             max_attempts=settings.lane_max_attempts,
         ),
-        load_lane_quotas(settings.providers_file),
+        load_quotas(settings.providers_file),
     )
     policy = DeadlinePolicy(
         default_turnaround_s=settings.lane_turnaround_s,

@@ -18,13 +18,15 @@ from typing import Any
 
 import orjson
 
-from agentbatch.domain.turns import ClaimedItem
-from agentbatch.engine.lane.gathering import Gatherer, QueuedStep
-from agentbatch.engine.lane.submission import Submitter
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.engine.lane.gathering import UNBOUNDED, Gatherer, QueuedStep, Room
+from agentbatch.engine.lane.submission import QUOTA_REFUSAL, Submitter
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import ProviderRejected, ProviderUnavailable
 from agentbatch.providers.provider_batches import LineKind, lane_protocol, parse_reply, request_body
+from agentbatch.providers.quotas import ModelQuota
+from agentbatch.store import lane_load
 from agentbatch.store import provider_batches as lane_store
 from agentbatch.store.database import Database
 
@@ -44,7 +46,11 @@ class LaneSettings:
 
 class LaneDispatcher:
     def __init__(
-        self, db: Database, submitter: Submitter, settings: LaneSettings, quotas: dict[str, int] | None = None
+        self,
+        db: Database,
+        submitter: Submitter,
+        settings: LaneSettings,
+        quotas: dict[str, ModelQuota] | None = None,
     ) -> None:
         self._quotas = quotas or {}
         self._db = db
@@ -96,6 +102,8 @@ class LaneDispatcher:
             return 1
         if latest.state == LineKind.ERRORED and not latest.retryable:
             raise ProviderRejected(latest.error or "the provider refused the request")
+        if latest.state == lane_store.LOST and (latest.error or "").startswith(QUOTA_REFUSAL):
+            return latest.attempt + 1  # the provider had no room: it goes again, however often
         if latest.attempt >= self._settings.max_attempts:
             reason = "expired" if latest.state == LineKind.EXPIRED else (latest.error or latest.state)
             raise ProviderUnavailable(
@@ -115,13 +123,14 @@ class LaneDispatcher:
                 enough=self._settings.gather_max,
                 limits=self._submitter.limits(handle.provider),
                 room=self._room_for(handle),
+                recheck_s=self._settings.poll_max_s,
             )
             self._spawn(gatherer.run())
         gatherer.add(step)
 
     async def _submit(self, provider: str, model: str, steps: list[QueuedStep]) -> None:
         try:
-            await self._submitter.submit(provider, model, steps)
+            await self._submitter.submit(provider, model, steps, self._quotas.get(f"{provider}/{model}"))
         except Exception:
             log.exception("a provider batch could not be submitted; its steps will be retried")
         finally:
@@ -129,10 +138,24 @@ class LaneDispatcher:
                 self._queued.discard((step.item.id, step.step_no))
             self.settle([(step.item.id, step.step_no) for step in steps])
 
-    def _room_for(self, handle: ModelHandle) -> Callable[[], int | None]:
+    def _room_for(self, handle: ModelHandle) -> Callable[[], Coroutine[Any, Any, Room]]:
+        """What the model's lane quota still admits, from every process's open provider batches."""
         quota = self._quotas.get(str(handle))
-        key = (handle.provider, handle.model)
-        return lambda: None if quota is None else quota - self._submitter.open_requests[key]
+
+        async def room() -> Room:
+            if self._submitter.quota_paused(handle.provider, handle.model):
+                return Room(requests=0, idle=False)  # the provider just refused a batch for quota
+            if quota is None or (quota.max_open_requests is None and quota.max_open_tokens is None):
+                return UNBOUNDED
+            async with self._db.read() as conn:
+                load = await lane_load.open_load(conn, handle.provider, handle.model)
+            return Room(
+                requests=None if quota.max_open_requests is None else quota.max_open_requests - load.requests,
+                tokens=None if quota.max_open_tokens is None else quota.max_open_tokens - load.tokens,
+                idle=load.requests == 0,
+            )
+
+        return room
 
     def settle(self, keys: list[StepKey]) -> None:
         """Wake the turns waiting for these steps: they read the outcome from the database."""

@@ -7,7 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from agentbatch.domain.turns import ClaimedItem
+from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.providers.quotas import estimated_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,33 @@ class QueuedStep:
     @property
     def custom_id(self) -> str:
         return f"{self.item.id}-{self.step_no}-{self.attempt}"
+
+    @property
+    def tokens(self) -> int:
+        return estimated_tokens(len(self.body))
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """What a model's lane quota still admits (None: that dimension is unbounded)."""
+
+    requests: int | None = None
+    tokens: int | None = None
+    idle: bool = True
+    """Nothing of the model is open: one step goes even if it alone is over the token quota."""
+
+    @property
+    def full(self) -> bool:
+        return (self.requests is not None and self.requests <= 0) or (
+            self.tokens is not None and self.tokens <= 0
+        )
+
+
+UNBOUNDED = Room()
+
+
+async def _unbounded() -> Room:
+    return UNBOUNDED
 
 
 Submit = Callable[[str, str, list[QueuedStep]], Awaitable[None]]
@@ -35,7 +63,8 @@ class Gatherer:
         window_s: float,
         enough: int,
         limits: tuple[int, int],
-        room: Callable[[], int | None] = lambda: None,
+        room: Callable[[], Awaitable[Room]] = _unbounded,
+        recheck_s: float = 1.0,
     ) -> None:
         self.provider = provider
         self.model = model
@@ -43,7 +72,8 @@ class Gatherer:
         self._window = window_s
         self._enough = enough
         self._max_requests, self._max_bytes = limits
-        self._room = room  # requests the quota still admits (None: unbounded)
+        self._room = room  # what the quota still admits, read from the database's open provider batches
+        self._recheck = recheck_s  # how often a full quota is read again (other processes free room too)
         self._waiting: list[QueuedStep] = []
         self._first_at = 0.0
         self._wake = asyncio.Event()
@@ -65,28 +95,35 @@ class Gatherer:
                         await asyncio.wait_for(self._wake.wait(), remaining)
                     self._wake.clear()
                     continue
-                room = self._room()
-                if room is not None and room <= 0:
-                    await self._wake.wait()  # the quota is full: wait for open requests to end
+                chunk = self._take(await self._room())
+                if not chunk:  # the quota is full: wait for open requests to end (here or elsewhere)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._recheck)
                     self._wake.clear()
                     continue
-                chunk = self._take(room)
                 await self._submit(self.provider, self.model, chunk)
 
     def wake(self) -> None:
         self._wake.set()
 
-    def _take(self, room: int | None) -> list[QueuedStep]:
-        """The oldest steps that fit in one provider batch (by count and by request bytes) and the quota."""
+    def _take(self, room: Room) -> list[QueuedStep]:
+        """The oldest steps that fit in one provider batch (by count and by request bytes) and in the
+        quota (requests and estimated tokens); none when the quota is full."""
+        if room.full:
+            return []
         chunk: list[QueuedStep] = []
-        size = 0
-        most = self._max_requests if room is None else min(room, self._max_requests)
+        size = tokens = 0
+        most = self._max_requests if room.requests is None else min(room.requests, self._max_requests)
         for step in self._waiting:
             line = len(step.body) + 200  # the JSONL envelope around the body
-            if chunk and (len(chunk) >= most or size + line > self._max_bytes):
+            over_tokens = room.tokens is not None and tokens + step.tokens > room.tokens
+            if chunk and (len(chunk) >= most or size + line > self._max_bytes or over_tokens):
                 break
+            if not chunk and over_tokens and not room.idle:
+                return []  # the oldest step waits for room rather than overrunning the quota
             chunk.append(step)
             size += line
+            tokens += step.tokens
         del self._waiting[: len(chunk)]
         self._first_at = time.monotonic()
         return chunk

@@ -5,14 +5,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agentbatch.domain.lanes import Dispatch, Lane
-from agentbatch.domain.turns import ClaimedItem, Commit
+from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.engine.lane.deadline import DeadlinePolicy
 from agentbatch.engine.lane.dispatcher import LaneDispatcher
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.runtime.ports import ModelGateway, StepSink
-from agentbatch.runtime.sandbox import ToolSandbox
-from agentbatch.runtime.turn import TurnRunner
+from agentbatch.runtime.tools.sandbox import ToolSandbox
+from agentbatch.runtime.turn_loop import TurnRunner
 from agentbatch.store import provider_batches as lane_store
 from agentbatch.store.database import Database
 

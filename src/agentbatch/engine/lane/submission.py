@@ -14,7 +14,6 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,8 +25,10 @@ from agentbatch.providers.batch_apis import create_batch_api
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.errors import ProviderError, RateLimited
 from agentbatch.providers.provider_batches import BatchApi, LineResult, RequestLine
+from agentbatch.providers.quotas import ModelQuota
+from agentbatch.store import lane_load
 from agentbatch.store import provider_batches as lane_store
-from agentbatch.store.database import Database
+from agentbatch.store.database import Connection, Database
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,10 @@ class SubmitRetry:
         error = state.outcome.exception() if state.outcome is not None else None
         retry_after = error.retry_after if isinstance(error, ProviderError) else None
         return retry_after or min(self.max_s, self.base_s * 2 ** min(state.attempt_number, 7))
+
+
+QUOTA_REFUSAL = "the provider refused the batch for quota: "
+"""How a request lost to a provider's quota refusal is marked: it goes again, not counted as a failure."""
 
 
 class Submitter:
@@ -86,9 +91,7 @@ class Submitter:
         self.submitted = 0
         self.picked_up = 0
         self.pickup_latency_s: list[float] = []
-        self.open_requests: Counter[tuple[str, str]] = Counter()
-        """Lane requests this process submitted that have not ended, per (provider, model)."""
-        self._counted: set[str] = set()
+        self._quota_paused: dict[tuple[str, str], tuple[float, int]] = {}  # until (monotonic), refusals
         self.turnaround_s: dict[str, float] = {}
         """Per provider: a moving average of observed provider batch turnarounds (submit to pick-up)."""
 
@@ -110,7 +113,22 @@ class Submitter:
     def limits(self, provider: str) -> tuple[int, int]:
         return self.api(provider).limits
 
-    async def submit(self, provider: str, model: str, steps: list[QueuedStep]) -> None:
+    def quota_paused(self, provider: str, model: str) -> bool:
+        """Whether the provider recently refused a batch of this model for quota (wait before the next)."""
+        until, _refusals = self._quota_paused.get((provider, model), (0.0, 0))
+        return time.monotonic() < until
+
+    def _pause_for_quota(self, provider: str, model: str) -> None:
+        _until, refusals = self._quota_paused.get((provider, model), (0.0, 0))
+        # Doubling from a quarter second, up to a few polls: a refused create costs the provider little.
+        wait = min(max(4 * self._poll_max, 1.0), 0.25 * 2**refusals)
+        self._quota_paused[(provider, model)] = (time.monotonic() + wait, refusals + 1)
+
+    async def submit(
+        self, provider: str, model: str, steps: list[QueuedStep], quota: ModelQuota | None = None
+    ) -> bool:
+        """Submit these steps as one provider batch; False (nothing written) when the model's lane quota
+        has no room for them any more (another process took it): they wait for a later batch."""
         now = datetime.now(UTC)
         batch = lane_store.ProviderBatchRow(
             id=f"lane-{uuid.uuid4()}",
@@ -120,6 +138,7 @@ class Submitter:
             status=lane_store.SUBMITTING,
             request_count=len(steps),
             created_at=now,
+            estimated_tokens=sum(step.tokens for step in steps),
         )
         requests = [
             lane_store.LaneRequest(
@@ -132,14 +151,14 @@ class Submitter:
             )
             for step in steps
         ]
-        self._mine.add(batch.id)
-        self._counted.add(batch.id)
-        self.open_requests[(provider, model)] += len(steps)
         async with self._db.write() as conn:
+            if not await _admitted(conn, batch, quota):
+                return False
             await lane_store.record_submission(conn, batch, self._worker_id, requests)
             for step in steps:
                 if step.attempt > 1:
                     await lane_store.count_attempt(conn, step.item.id)
+        self._mine.add(batch.id)
         lines = [RequestLine(step.custom_id, step.body) for step in steps]
         try:
             await self._send(batch, lines)
@@ -147,6 +166,7 @@ class Submitter:
             self._mine.discard(batch.id)  # the poller finds out what became of it, as after a crash
             self._wake.set()
             raise
+        return True
 
     async def _send(self, batch: lane_store.ProviderBatchRow, lines: list[RequestLine]) -> None:
         api = self.api(batch.provider)
@@ -165,7 +185,6 @@ class Submitter:
                     datetime.now(UTC),
                     retryable=error.retryable,
                 )
-            self._release(batch)
             return
         async with self._db.write() as conn:
             await lane_store.mark_submitted(conn, batch.id, provider_batch_id, datetime.now(UTC))
@@ -276,22 +295,23 @@ class Submitter:
             async for line in api.results(row.provider_batch_id):
                 outcomes.append(_outcome(line))
         async with self._db.write() as conn:
-            if status.failed is not None:
+            if status.failed is not None and status.over_quota:
+                refusal = QUOTA_REFUSAL + status.failed
+                await lane_store.end_unsent(conn, row.id, refusal, datetime.now(UTC), retryable=True)
+            elif status.failed is not None:
                 await lane_store.end_unsent(conn, row.id, status.failed, datetime.now(UTC), retryable=False)
             else:
                 await lane_store.store_outcomes(conn, row.id, outcomes, datetime.now(UTC))
             requests = await lane_store.requests_of(conn, row.id)
         self._next_poll.pop(row.id, None)
-        self._release(row)
-        self._observe(row)
+        if status.over_quota:
+            self._pause_for_quota(row.provider, row.model)
+        else:
+            self._quota_paused.pop((row.provider, row.model), None)
+            self._observe(row)
         self.picked_up += 1
         self.pickup_latency_s.append(time.monotonic() - noticed)
         self._settled([(r.item_id, r.step_no) for r in requests])
-
-    def _release(self, row: lane_store.ProviderBatchRow) -> None:
-        if row.id in self._counted:
-            self._counted.discard(row.id)
-            self.open_requests[(row.provider, row.model)] -= row.request_count
 
     def _observe(self, row: lane_store.ProviderBatchRow) -> None:
         seen = (datetime.now(UTC) - row.created_at).total_seconds()
@@ -302,6 +322,24 @@ class Submitter:
         for api in self._apis.values():
             await api.close()
         self._apis.clear()
+
+
+async def _admitted(conn: Connection, batch: lane_store.ProviderBatchRow, quota: ModelQuota | None) -> bool:
+    """Whether the model's lane quota has room for this batch, checked against the database's open
+    provider batches under a per-model lock, so it holds across processes."""
+    if quota is None or (quota.max_open_requests is None and quota.max_open_tokens is None):
+        return True
+    await lane_load.lock_model(conn, batch.provider, batch.model)
+    load = await lane_load.open_load(conn, batch.provider, batch.model)
+    if load.requests == 0:
+        return True  # nothing open: even a batch over the quota on its own goes (else it never would)
+    fits_requests = quota.max_open_requests is None or (
+        load.requests + batch.request_count <= quota.max_open_requests
+    )
+    fits_tokens = (
+        quota.max_open_tokens is None or load.tokens + batch.estimated_tokens <= quota.max_open_tokens
+    )
+    return fits_requests and fits_tokens
 
 
 def _outcome(line: LineResult) -> lane_store.StoredOutcome:

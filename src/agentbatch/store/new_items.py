@@ -1,0 +1,65 @@
+"""New queue items: what a submission hands the store, and the one function that turns them into rows.
+
+A batch's requests and a synchronous send become items the same way: in the order given (their
+``position``), each with its typed request stored as JSON (``domain/turn_request_json.py``), only an
+agent's oldest unfinished item ``ready``.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.states import ItemStatus
+from agentbatch.domain.turn_request_json import request_to_json
+from agentbatch.domain.turn_requests import TurnRequest
+
+
+def _item_id() -> str:
+    return new_id(IdPrefix.BATCH_ITEM)
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """One turn to queue: for an agent (and the model it had when submitted), with its request."""
+
+    agent_id: str
+    model: str
+    request: TurnRequest
+    custom_id: str | None = None
+    id: str = field(default_factory=_item_id)
+
+
+def new_item_rows(
+    items: Sequence[NewItem],
+    *,
+    batch_id: str | None,
+    owner_id: str,
+    busy_agents: set[str],
+    priority: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """``batch_items`` rows for ``items``, in order; ``busy_agents`` (agents with an unfinished item)
+    grows by every agent seen, so only each agent's first new item is ready when it had none."""
+    rows = []
+    for position, item in enumerate(items):
+        ready = item.agent_id not in busy_agents
+        busy_agents.add(item.agent_id)
+        rows.append(
+            {
+                "id": item.id,
+                "batch_id": batch_id,
+                "owner_id": owner_id,
+                "agent_id": item.agent_id,
+                "model": item.model,
+                "position": position,
+                "status": ItemStatus.PENDING.value,
+                "ready": ready,
+                "request": request_to_json(item.request),
+                "custom_id": item.custom_id,
+                "claim_rank": -priority,
+                "created_at": now,
+            }
+        )
+    return rows
