@@ -18,12 +18,18 @@ start-up, idle memory, accepting a large batch); each entry names its own eviden
    process tree; docs/decisions/0010-overhead.md). The pool is in ``providers/process_pool/``; the SDK
    modules are imported by the functions that build transports.
 
+4. ``collection_paused`` — the cyclic garbage collector is paused while a request with a large body
+   (1 MiB or more, or streamed) is handled (``api/large_bodies.py``). Accepting a 100,000-request batch
+   builds about a million objects that all live until the rows are written: every collection meanwhile
+   walks them again and finds nothing to free (~25 % of the accept's CPU; ``overhead.py``).
+
 This module sits outside the layers (like ``process_hardening``): it imports no agentbatch module.
 """
 
 import asyncio
+import contextlib
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import uvloop
 
@@ -46,3 +52,22 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 EVENT_LOOP_FACTORY: Callable[[], asyncio.AbstractEventLoop] = new_event_loop
 UVICORN_LOOP = "uvloop"
 """uvicorn's name for the same loop, for ``uvicorn.Config(loop=…)``."""
+
+
+_pauses = 0
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (nor in whatever runs meanwhile on this loop); it
+    resumes when the last of overlapping pauses ends. Reference counting still frees what is dropped."""
+    global _pauses
+    _pauses += 1
+    if _pauses == 1:
+        gc.disable()
+    try:
+        yield
+    finally:
+        _pauses -= 1
+        if _pauses == 0:
+            gc.enable()
