@@ -63,7 +63,7 @@ def detail_of(response: "httpx.Response") -> str:
     except ValueError:
         return response.text[:500] or response.reason_phrase
     detail = body.get("detail", body) if isinstance(body, dict) else body
-    if isinstance(detail, list):  # FastAPI's validation errors
+    if isinstance(detail, list) and all(isinstance(error, dict) for error in detail):  # FastAPI's 422
         return "; ".join(
             f"{'.'.join(str(part) for part in error.get('loc', []))}: {error.get('msg')}" for error in detail
         )

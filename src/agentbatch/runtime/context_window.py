@@ -2,8 +2,8 @@
 
 The newest messages that fit are sent; older ones leave the window but stay in the database, where
 ``conversation_search`` still finds them (MemGPT's recall memory). A tool call is never separated from
-its results, and the window never opens on a tool result. If the system prompt, memory and tools alone
-leave no room for the turn's own newest message, the turn stops with
+its results, and the window never opens on a tool result or an approval reply. If the system prompt,
+memory and tools alone leave no room for the turn's own newest message, the turn stops with
 ``context_window_overflow_in_system_prompt``.
 
 Tokens are estimated, not counted (about four characters a token, plus a little per message): the
@@ -82,10 +82,15 @@ def fit(
 
 
 def _safe_start(history: Sequence[Message], start: int) -> int:
-    """Move the window's first message forward past tool results whose call fell out of the window."""
-    while start < len(history) and history[start].role is Role.TOOL:
+    """Move the window's first message forward past tool results whose call fell out of the window,
+    and past approval replies (they hold no call: the results after them answer an earlier one)."""
+    while start < len(history) and _answers_earlier_call(history[start]):
         start += 1
     return start
+
+
+def _answers_earlier_call(message: Message) -> bool:
+    return message.role is Role.TOOL or (message.role is Role.APPROVAL and not message.tool_calls)
 
 
 def _overflow(fixed: int, context_window: int, output_reserve: int) -> str:

@@ -34,7 +34,9 @@ from agentbatch.runtime.tools.approvals import resolve_reply
 from agentbatch.runtime.tools.memory_tools import Memory
 from agentbatch.runtime.tools.sandbox import ToolSandbox
 from agentbatch.runtime.tools.tool_calls import Effect, ToolExecutor, ToolOutcome
-from agentbatch.runtime.tools.tool_rules import ToolRuleSolver, parse_rules
+from agentbatch.runtime.tools.tool_rules import CONSTRAINT_ERROR, ToolRuleSolver, parse_rules
+
+NOT_RUN = "Not run: another call of this step was invalid."
 
 
 @dataclass(slots=True)
@@ -88,26 +90,18 @@ class TurnRunner:
             assistant_tool if sends_message else None,
         )
         rules = ToolRuleSolver(parse_rules(agent.tool_rules))
-        pending: list[Message] = []
-        if turn.steps_done == 0:
-            now = datetime.now(UTC)
-            own_tools = {tool.name for tool in agent.tools}
-            resolution = resolve_reply(history, request.approval, tags, now, own_tools.__contains__)
-            pending = resolution.messages
-            for call in resolution.approved:
-                outcome = await executor.run(call)
-                rules.record(call.name, outcome.content)
-                pending.append(_tool_message(agent.id, call, outcome, None, tags))
-            pending += input_messages(request, agent.id, now, tags)
-        else:  # resumed elsewhere: the calls this turn already made still count for its rules
-            rules.called = [
-                m.name for m in history if m.role is Role.TOOL and m.batch_item_id == turn.item_id and m.name
-            ]
+        pending, approved_stop = await self._start(turn, executor, rules, tags)
         tools = [
             ToolSpec(t.name, t.description or "", t.json_schema.get("parameters") or {}) for t in agent.tools
         ]
         tools += [ToolSpec(t.name, t.described, dict(t.schema)) for t in request.client_tools]
         names = [tool.name for tool in tools]
+        if approved_stop is not None and not rules.uncalled_required(names):
+            # an approved call ended the turn (send_message, a terminal rule): no model call after it
+            changed = list(memory.changed.values())
+            edited_from = {block.id: bases[block.id] for block in changed if block.id in bases}
+            await sink.commit(Commit(None, pending, changed, approved_stop, None, edited_from))
+            return TurnResult(stop=approved_stop, messages=pending)
         must_call: list[str] = []
         result = TurnResult(stop=StopReason.END_TURN)
         step_no = turn.steps_done
@@ -182,6 +176,41 @@ class TurnRunner:
                 result.stop, result.error = stop, problem
                 return result
 
+    async def _start(
+        self, turn: TurnInput, executor: ToolExecutor, rules: ToolRuleSolver, tags: dict[str, str | None]
+    ) -> tuple[list[Message], StopReason | None]:
+        """The messages the turn's first step adds before the model's reply (an approval reply, the
+        results of the calls it approves, run now, and the input), and the stop reason if an approved
+        call ends the turn; for a resumed turn, none, but the calls it made count for its rules."""
+        agent, request, history = turn.agent, turn.request, turn.history
+        if turn.steps_done > 0:
+            made = [
+                m
+                for m in history
+                if m.role is Role.TOOL
+                and m.batch_item_id == turn.item_id
+                and m.name
+                and not m.text.startswith(CONSTRAINT_ERROR)
+            ]
+            rules.called = [m.name for m in made if m.name]
+            rules.last_output = made[-1].text if made else None
+            return [], None
+        now = datetime.now(UTC)
+        own_tools = {tool.name for tool in agent.tools}
+        resolution = resolve_reply(history, request.approval, tags, now, own_tools.__contains__)
+        pending = resolution.messages
+        stop: StopReason | None = None
+        for call in resolution.approved:
+            outcome = await executor.run(call)
+            rules.record(call.name, outcome.content)
+            pending.append(_tool_message(agent.id, call, outcome, None, tags))
+            if outcome.effect is Effect.TERMINAL and not rules.is_continue(call.name):
+                stop = stop or StopReason.END_TURN
+            elif outcome.effect is not Effect.INVALID and rules.is_terminal(call.name):
+                stop = stop or StopReason.TOOL_RULE
+        inputs = input_messages(request, agent.id, now, tags)
+        return pending + inputs, None if inputs else stop
+
     async def _act(
         self,
         executor: ToolExecutor,
@@ -226,6 +255,8 @@ class TurnRunner:
                 stop = StopReason.END_TURN
             elif broken is None and stop is None and rules.is_terminal(call.name):
                 stop = StopReason.TOOL_RULE
+        if stop is StopReason.INVALID_TOOL_CALL and assistant.role is Role.APPROVAL:
+            _release_paused(assistant, messages, step_id, tags)
         return stop, error
 
     async def _end(
@@ -238,13 +269,28 @@ class TurnRunner:
         return result
 
 
+def _release_paused(
+    assistant: Message, messages: list[Message], step_id: str, tags: dict[str, str | None]
+) -> None:
+    """A step that ends invalid runs none of the calls it held for approval: each gets a not-run
+    result, so the agent is left waiting for nothing."""
+    assistant.role = Role.ASSISTANT
+    answered = {message.tool_call_id for message in messages if message.role is Role.TOOL}
+    not_run = ToolOutcome(Effect.INVALID, "error", NOT_RUN)
+    messages.extend(
+        _tool_message(assistant.agent_id, call, not_run, step_id, tags)
+        for call in assistant.tool_calls
+        if call.id not in answered
+    )
+
+
 async def _carry_out(
     executor: ToolExecutor, rules: ToolRuleSolver, call: ToolCall, broken: str | None, after_invalid: bool
 ) -> ToolOutcome:
     """Run one call of a step, unless an earlier call was invalid, the rules forbid it now (the model
     is told why and may try again), or it waits for approval."""
     if after_invalid:
-        return ToolOutcome(Effect.INVALID, "error", "Not run: an earlier call of this step was invalid.")
+        return ToolOutcome(Effect.INVALID, "error", NOT_RUN)
     if broken is not None:
         return ToolOutcome(Effect.CONTINUE, "error", broken)
     if rules.needs_approval(call.name):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, String, Table
+from sqlalchemy import JSON, Boolean, String, Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.store.column_types import UtcDateTime
@@ -92,4 +92,8 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: Sequence[Mappin
         quoted = ", ".join(f'"{name}"' for name in names)
         await driver.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({placeholders})', records)
     else:
+        if not driver.is_in_transaction():
+            # SQLAlchemy's asyncpg adapter opens the transaction at its first statement; a COPY sent
+            # before any would commit on its own and survive the caller's rollback.
+            await conn.execute(text("SELECT 1"))
         await driver.copy_records_to_table(table.name, records=records, columns=names)

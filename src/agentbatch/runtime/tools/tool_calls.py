@@ -106,7 +106,8 @@ def _invalid(message: str) -> ToolOutcome:
 
 
 def parse_arguments(text: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The call's arguments as an object that satisfies the schema's required names and simple types."""
+    """The call's arguments as an object that satisfies the schema's required names and simple types
+    (optional arguments given as null are left out)."""
     try:
         arguments = orjson.loads(text) if text.strip() else {}
     except orjson.JSONDecodeError as error:
@@ -114,7 +115,10 @@ def parse_arguments(text: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(arguments, dict):
         raise ToolError("arguments must be a JSON object")
     properties: Mapping[str, Any] = parameters.get("properties") or {}
-    missing = [name for name in parameters.get("required") or () if name not in arguments]
+    required = parameters.get("required") or ()
+    # a null for an optional argument means "not given": the function's default applies
+    arguments = {name: value for name, value in arguments.items() if value is not None or name in required}
+    missing = [name for name in required if name not in arguments]
     if missing:
         raise ToolError(f"missing required argument(s): {', '.join(missing)}")
     for name, value in arguments.items():

@@ -38,6 +38,10 @@ RULE_TYPES = frozenset(
 )
 
 
+CONSTRAINT_ERROR = "[ToolConstraintError]"
+"""How the result of a call the rules forbade begins (the call was not run and does not count)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ToolRule:
     type: str
@@ -154,7 +158,7 @@ class ToolRuleSolver:
         if tool_name in allowed:
             return None
         shown = ", ".join(sorted(allowed)) or "none"
-        return f"[ToolConstraintError] Cannot call {tool_name} now: the tool rules allow only: {shown}."
+        return f"{CONSTRAINT_ERROR} Cannot call {tool_name} now: the tool rules allow only: {shown}."
 
     def record(self, tool_name: str, output: str) -> None:
         self.called.append(tool_name)

@@ -62,7 +62,8 @@ def _function(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
-        raise ToolSourceError(f"source_code does not parse: {error.msg} (line {error.lineno})") from error
+        where = f" (line {error.lineno})" if error.lineno else ""
+        raise ToolSourceError(f"source_code does not parse: {error.msg}{where}") from error
     functions = [node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
     if not functions:
         raise ToolSourceError("source_code defines no top-level function to use as the tool")
@@ -75,7 +76,10 @@ def _annotation_schema(annotation: ast.expr | None) -> dict[str, Any]:
     if isinstance(annotation, ast.Name):
         return {"type": _SIMPLE_TYPES.get(annotation.id, "string")}
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        return _annotation_schema(ast.parse(annotation.value, mode="eval").body)
+        try:
+            return _annotation_schema(ast.parse(annotation.value, mode="eval").body)
+        except SyntaxError:  # a string annotation that is prose, not a type: as unknown types, a string
+            return {"type": "string"}
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         for side in (annotation.left, annotation.right):
             if not (isinstance(side, ast.Constant) and side.value is None):
