@@ -18,6 +18,7 @@ QUICK_RUNS: dict[str, list[str]] = {
     "provider_call_cpu": ["--seconds", "2"],
     "turn_request_cost": ["--requests", "20000"],
     "accept_large_batch": ["--requests", "20000", "--agents", "500"],
+    "overhead": ["--agents", "2000", "--requests", "20000"],
     "engine_throughput": ["--agents", "1000", "--scenarios", "sqlite,latency", "--latency-agents", "256"],
     "sync_send_wait": ["--sends", "8"],
     "tool_call_cost": ["--calls", "20"],

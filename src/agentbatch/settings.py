@@ -45,7 +45,10 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         description="Child processes that run provider SDK calls on other cores; 0: in this process; "
-        "unset: one per spare core, at most 4.",
+        "unset: one per spare core, at most 4. They start after start-up and load an SDK when work comes.",
+    )
+    provider_process_stop_s: float = Field(
+        default=10.0, gt=0, description="How long a stopping provider process may finish before it is killed."
     )
 
     # Engine
@@ -182,6 +185,18 @@ class Settings(BaseSettings):
         default=3,
         ge=1,
         description="Submissions of one step (transient errors, expiries) before its turn errors.",
+    )
+
+    lane_submit_max_attempts: int = Field(
+        default=4,
+        ge=1,
+        description="Tries of one provider batch submission that fails transiently (a 429 is waited out).",
+    )
+    lane_submit_backoff_base_s: float = Field(
+        default=0.5, gt=0, description="First wait before a submission is retried; doubles."
+    )
+    lane_submit_backoff_max_s: float = Field(
+        default=60.0, gt=0, description="Longest wait between submission tries."
     )
 
     lane_turnaround_s: float = Field(

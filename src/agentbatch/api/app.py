@@ -9,6 +9,7 @@ from agentbatch import __version__
 from agentbatch.api.auth import KeyRing
 from agentbatch.api.body_limit import BodyLimitMiddleware
 from agentbatch.api.errors import DOCUMENTED_ERRORS, install_error_handlers
+from agentbatch.api.large_bodies import LargeBodyMiddleware
 from agentbatch.api.routes import (
     agent_changes,
     agent_files,
@@ -55,6 +56,7 @@ def create_app(services: ApiServices, lifespan: Lifespan | None = None) -> FastA
         dashboard,
     ):
         app.include_router(module.router, responses=DOCUMENTED_ERRORS)
+    app.add_middleware(LargeBodyMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=services.settings.max_body_bytes,

@@ -3,14 +3,17 @@
 ``--url``/``LETTA_BASE_URL`` and ``--api-key``/``LETTA_API_KEY`` are named as the Letta SDK names them.
 """
 
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from agentbatch.cli.options import apply_log_level
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx (and rich, which httpx imports) are imported by the functions that use them: `agentbatch serve`
+# loads this module to list the commands, and must not pay for a client it never uses.
 
 DEFAULT_URL = "http://127.0.0.1:8283"
 
@@ -27,6 +30,9 @@ LogLevel = Annotated[
 
 def print_rows(headers: list[str], rows: list[list[str]]) -> None:
     """A table on a terminal; tab-separated lines (whole ids, easy to cut) when piped."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     if not console.is_terminal:
         for row in [headers, *rows]:
@@ -43,13 +49,15 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def connect(url: str, api_key: str | None, log_level: str | None, *, timeout: float = 60.0) -> httpx.Client:
+def connect(url: str, api_key: str | None, log_level: str | None, *, timeout: float = 60.0) -> "httpx.Client":
+    import httpx
+
     apply_log_level(log_level)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     return httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
 
 
-def detail_of(response: httpx.Response) -> str:
+def detail_of(response: "httpx.Response") -> str:
     try:
         body = response.json()
     except ValueError:
@@ -62,8 +70,10 @@ def detail_of(response: httpx.Response) -> str:
     return str(detail)
 
 
-def call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+def call(client: "httpx.Client", method: str, path: str, **kwargs: Any) -> Any:
     """One request; any failure becomes a one-line error and a non-zero exit."""
+    import httpx
+
     try:
         response = client.request(method, path, **kwargs)
     except httpx.HTTPError as failure:

@@ -4,11 +4,9 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
-import httpx
 import typer
-from rich.console import Console
 
 from agentbatch.cli.api_client import (
     DEFAULT_URL,
@@ -21,11 +19,12 @@ from agentbatch.cli.api_client import (
     fail,
     print_rows,
 )
-from agentbatch.cli.batch_watch import watch
 from agentbatch.cli.jsonl_requests import BadLine, RequestLines
 
+if TYPE_CHECKING:
+    import httpx
+
 app = typer.Typer(no_args_is_help=True, help="Submit, follow and export batches.")
-console = Console()
 _REQUEST_INDEX = re.compile(r"requests(?:\.|\[)(\d+)")
 
 
@@ -41,6 +40,8 @@ def submit(
     log_level: LogLevel = None,
 ) -> None:
     """Create a batch from a JSONL file (streamed, never loaded whole); prints its id."""
+    import httpx
+
     extra: dict[str, Any] = {
         key: value
         for key, value in (
@@ -68,7 +69,7 @@ def submit(
         batch_id = response.json()["id"]
         typer.echo(batch_id)
         if follow:
-            raise typer.Exit(watch(client, batch_id, Console(stderr=True)))
+            raise typer.Exit(_watch(client, batch_id, stderr=True))
 
 
 def _open(file: str) -> BinaryIO:
@@ -120,7 +121,7 @@ def watch_command(
 ) -> None:
     """Live progress until it ends. Exit 0: completed; 1 failed; 2 cancelled; 3 expired."""
     with connect(url, api_key, log_level) as client:
-        raise typer.Exit(watch(client, batch_id, console))
+        raise typer.Exit(_watch(client, batch_id))
 
 
 @app.command()
@@ -142,6 +143,8 @@ def results(
     log_level: LogLevel = None,
 ) -> None:
     """The batch's results as JSONL (one line per request), streamed."""
+    import httpx
+
     with connect(url, api_key, log_level, timeout=600) as client:
         try:
             with client.stream("GET", f"/v1/messages/batches/{batch_id}/results") as response:
@@ -159,3 +162,11 @@ def results(
                         sink.flush()
         except httpx.HTTPError as failure:
             fail(f"cannot reach {client.base_url}: {failure}")
+
+
+def _watch(client: "httpx.Client", batch_id: str, *, stderr: bool = False) -> int:
+    from rich.console import Console
+
+    from agentbatch.cli.batch_watch import watch
+
+    return watch(client, batch_id, Console(stderr=stderr))

@@ -42,6 +42,10 @@ class EmulatorProcess:
             self._process.terminate()
             self._process.wait(timeout=10)
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def sdk_environment(self) -> dict[str, str]:
         """The SDKs' own variables, pointed at the emulator."""
         return {

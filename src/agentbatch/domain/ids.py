@@ -4,6 +4,7 @@ Letta's OpenAPI document checks agent and tool path parameters as exactly ``agen
 ``tool-<uuid4>``, and batch ids as ``job-…``; every id this server mints has that shape.
 """
 
+import os
 import re
 import uuid
 from enum import StrEnum
@@ -25,8 +26,20 @@ class IdPrefix(StrEnum):
 _UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 
+# uuid4 bits: version 4 in bits 76-79, variant 0b10 in bits 62-63 (RFC 9562); the rest random.
+_KEEP = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_SET = (0x4 << 76) | (0x2 << 62)
+
+
+def _uuid4_text(random16: bytes) -> str:
+    """``uuid.uuid4()``'s text from 16 random bytes, without building a ``UUID`` object (a third of the
+    cost; batches mint ids by the hundred thousand — agentbatch.performance)."""
+    h = f"{int.from_bytes(random16, 'big') & _KEEP | _SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def new_id(prefix: IdPrefix) -> str:
-    return f"{prefix.value}-{uuid.uuid4()}"
+    return f"{prefix.value}-{_uuid4_text(os.urandom(16))}"
 
 
 def id_pattern(prefix: IdPrefix) -> str:

@@ -18,9 +18,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 from standardwebhooks import Webhook
 
@@ -37,6 +36,9 @@ from agentbatch.store.callbacks import (
     schedule_replay,
 )
 from agentbatch.store.database import Database
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -103,19 +105,30 @@ class CallbackDispatcher:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._max_in_flight = max_in_flight
         self._tasks: set[asyncio.Task[None]] = set()
+        self._http: httpx.AsyncClient | None = None
 
     async def run_forever(self) -> None:
-        async with httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False) as http:
-            try:
-                while True:
-                    await self._dispatch_due(http)
-                    await asyncio.sleep(self._poll)
-            finally:
-                for task in self._tasks:
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            while True:
+                await self._dispatch_due()
+                await asyncio.sleep(self._poll)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._http is not None:
+                await self._http.aclose()
 
-    async def _dispatch_due(self, http: httpx.AsyncClient) -> None:
+    def _client(self) -> "httpx.AsyncClient":
+        """The HTTP client, made with the first callback due: a server that sends none never imports
+        httpx (a fifth of start-up on a small machine: docs/decisions/0011-overhead.md)."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False)
+        return self._http
+
+    async def _dispatch_due(self) -> None:
         free = self._max_in_flight - len(self._tasks)
         if free <= 0:
             return
@@ -129,17 +142,19 @@ class CallbackDispatcher:
             log.exception("could not read due callbacks; will retry")
             return
         for callback in due:
-            task = asyncio.create_task(self._deliver(http, callback))
+            task = asyncio.create_task(self._deliver(self._client(), callback))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _post(self, http: httpx.AsyncClient, callback: DueCallback) -> tuple[int | None, str | None]:
+    async def _post(self, http: "httpx.AsyncClient", callback: DueCallback) -> tuple[int | None, str | None]:
         batch = callback.batch
         assert batch.callback_url is not None
         body = orjson.dumps(callback_body(batch))
         headers = {"Content-Type": "application/json"}
         if self._secret:
             headers.update(signature_headers(self._secret, callback.webhook_id, body, datetime.now(UTC)))
+        import httpx
+
         try:
             response = await http.post(batch.callback_url, content=body, headers=headers)
         except httpx.HTTPError as failure:
@@ -147,7 +162,7 @@ class CallbackDispatcher:
         status = response.status_code
         return status, None if 200 <= status < 300 else f"callback endpoint answered HTTP {status}"
 
-    async def _deliver(self, http: httpx.AsyncClient, callback: DueCallback) -> None:
+    async def _deliver(self, http: "httpx.AsyncClient", callback: DueCallback) -> None:
         batch = callback.batch
         async with self._slots:
             attempted_at = datetime.now(UTC)

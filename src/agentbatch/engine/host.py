@@ -26,7 +26,7 @@ from agentbatch.engine.turn_contexts import StoredTurnContexts
 from agentbatch.engine.turn_execution import TurnExecutor
 from agentbatch.engine.worker import Worker
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.providers.process_pool import ProviderProcessPool
+from agentbatch.providers.process_pool.pool import ProviderProcessPool
 from agentbatch.providers.quotas import load_quotas
 from agentbatch.providers.registry import ProviderRegistry
 from agentbatch.runtime.tools.sandbox import SandboxIsolation, SandboxLimits, ToolSandbox
@@ -45,7 +45,13 @@ class EngineHost:
         self.catalog = ProviderCatalog.from_file(settings.providers_file)
         self.signals = EngineSignals()
         processes = settings.provider_process_count
-        self.pool = ProviderProcessPool(processes, settings.providers_file) if processes else None
+        self.pool = (
+            ProviderProcessPool(
+                processes, settings.providers_file, stop_timeout_s=settings.provider_process_stop_s
+            )
+            if processes
+            else None
+        )
         self.registry = ProviderRegistry(self.catalog, self.pool)
         self.gateway = EngineGateway(
             self.registry,
@@ -135,8 +141,6 @@ class EngineHost:
         )
 
     async def start(self) -> None:
-        if self.pool is not None:
-            await self.pool.start()
         self.registry.warm_up()
         await self.sandbox.warn_if_not_isolated()
         self._tasks.append(asyncio.create_task(self.committer.run(), name="group-commit"))
@@ -144,8 +148,19 @@ class EngineHost:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
             self._tasks.append(asyncio.create_task(self.callbacks.run_forever(), name="callbacks"))
             self._tasks.append(asyncio.create_task(self.lane.dispatcher.run(), name="lane"))
+            if self.pool is not None:
+                # In the background: the server is ready without waiting for them, and the first batch
+                # finds them running (docs/decisions/0011-overhead.md).
+                self._tasks.append(asyncio.create_task(self._start_pool(), name="provider-processes"))
         else:
             self._tasks.append(asyncio.create_task(self.leases.renew_forever(), name="leases"))
+
+    async def _start_pool(self) -> None:
+        assert self.pool is not None
+        try:
+            await self.pool.start()
+        except Exception:  # the first call starts them again, and fails clearly if it cannot
+            log.exception("the provider processes could not be started ahead of the first call")
 
     def stats(self) -> dict[str, int]:
         worker = self.worker

@@ -15,7 +15,7 @@ from agentbatch.providers.provider_batches import (
     LineResult,
     RequestLine,
 )
-from agentbatch.providers.sdk_clients import ANTHROPIC_ERRORS, anthropic_client
+from agentbatch.providers.sdk_clients import anthropic_client, anthropic_errors
 
 _TRANSIENT = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
@@ -58,7 +58,7 @@ class AnthropicBatches:
         # The create body is streamed from the lines' bytes: ``messages.batches.create`` would hold
         # every request as parsed objects and the whole body as one string (GBs for 100,000 requests).
         body = StreamedRequests(lines)
-        with mapped_errors(ANTHROPIC_ERRORS):
+        with mapped_errors(anthropic_errors()):
             batch = await self.sdk.post(
                 "/v1/messages/batches",
                 cast_to=MessageBatch,
@@ -71,7 +71,7 @@ class AnthropicBatches:
         """Anthropic batches carry no metadata: the one created since ``since`` with as many requests
         (the caller confirms by ``custom_id`` when its results come back)."""
         found: list[str] = []
-        with mapped_errors(ANTHROPIC_ERRORS):
+        with mapped_errors(anthropic_errors()):
             async for batch in self.sdk.messages.batches.list(limit=100):
                 if batch.created_at.timestamp() < since.timestamp() - 60:
                     break
@@ -84,18 +84,18 @@ class AnthropicBatches:
         return found[-1] if found else None  # the oldest match: ours was created first
 
     async def status(self, provider_batch_id: str) -> BatchStatus:
-        with mapped_errors(ANTHROPIC_ERRORS):
+        with mapped_errors(anthropic_errors()):
             batch = await self.sdk.messages.batches.retrieve(provider_batch_id)
         return BatchStatus(ended=batch.processing_status == "ended")
 
     async def results(self, provider_batch_id: str) -> AsyncIterator[LineResult]:
-        with mapped_errors(ANTHROPIC_ERRORS):
+        with mapped_errors(anthropic_errors()):
             stream = await self.sdk.messages.batches.results(provider_batch_id)
             async for entry in stream:
                 yield _line_result(entry)
 
     async def cancel(self, provider_batch_id: str) -> None:
-        with mapped_errors(ANTHROPIC_ERRORS):
+        with mapped_errors(anthropic_errors()):
             await self.sdk.messages.batches.cancel(provider_batch_id)
 
     async def close(self) -> None:

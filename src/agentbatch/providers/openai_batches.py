@@ -17,7 +17,7 @@ from agentbatch.providers.provider_batches import (
     LineResult,
     RequestLine,
 )
-from agentbatch.providers.sdk_clients import OPENAI_ERRORS, openai_client
+from agentbatch.providers.sdk_clients import openai_client, openai_errors
 
 CHAT_ENDPOINT: Final = "/v1/chat/completions"
 SUBMISSION_KEY = "agentbatch_submission"
@@ -39,7 +39,7 @@ class OpenAIBatches:
             with path.open("wb") as file:  # one line at a time: never the whole file in memory
                 for line in lines:
                     file.write(_LINE_PREFIX + orjson.dumps(line.custom_id) + b',"body":' + line.body + b"}\n")
-            with mapped_errors(OPENAI_ERRORS):
+            with mapped_errors(openai_errors()):
                 uploaded = await self.sdk.files.create(file=path, purpose="batch")
                 batch = await self.sdk.batches.create(
                     input_file_id=uploaded.id,
@@ -50,7 +50,7 @@ class OpenAIBatches:
         return batch.id
 
     async def find(self, submission_id: str, request_count: int, since: datetime) -> str | None:
-        with mapped_errors(OPENAI_ERRORS):
+        with mapped_errors(openai_errors()):
             async for batch in self.sdk.batches.list(limit=100):
                 if (batch.metadata or {}).get(SUBMISSION_KEY) == submission_id:
                     return batch.id
@@ -59,7 +59,7 @@ class OpenAIBatches:
         return None
 
     async def status(self, provider_batch_id: str) -> BatchStatus:
-        with mapped_errors(OPENAI_ERRORS):
+        with mapped_errors(openai_errors()):
             batch = await self.sdk.batches.retrieve(provider_batch_id)
         if batch.status == "failed":
             errors = (batch.errors.data if batch.errors else None) or []
@@ -72,19 +72,19 @@ class OpenAIBatches:
         return BatchStatus(ended=batch.status in _ENDED)
 
     async def results(self, provider_batch_id: str) -> AsyncIterator[LineResult]:
-        with mapped_errors(OPENAI_ERRORS):
+        with mapped_errors(openai_errors()):
             batch = await self.sdk.batches.retrieve(provider_batch_id)
         for file_id in (batch.output_file_id, batch.error_file_id):
             if file_id is None:
                 continue
-            with mapped_errors(OPENAI_ERRORS):
+            with mapped_errors(openai_errors()):
                 async with self.sdk.files.with_streaming_response.content(file_id) as response:
                     async for raw in response.iter_lines():
                         if raw.strip():
                             yield _line_result(orjson.loads(raw))
 
     async def cancel(self, provider_batch_id: str) -> None:
-        with mapped_errors(OPENAI_ERRORS):
+        with mapped_errors(openai_errors()):
             await self.sdk.batches.cancel(provider_batch_id)
 
     async def close(self) -> None:

@@ -4,7 +4,7 @@ in this process, or in the provider processes when a pool is given."""
 from agentbatch.providers.base import ChatModel
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.providers.errors import ProviderRejected
-from agentbatch.providers.process_pool import PooledTransport, ProviderProcessPool
+from agentbatch.providers.process_pool.pool import PooledTransport, ProviderProcessPool
 from agentbatch.providers.transports import api_key, create_transport
 from agentbatch.providers.wire_chat import WIRE_FORMATS, Transport, WireChat
 

@@ -1,4 +1,5 @@
-"""The in-process transport for a provider endpoint, its key from the SDKs' own variables."""
+"""The in-process transport for a provider endpoint, its key from the SDKs' own variables (the SDK is
+imported when the transport is built: ``sdk_clients``)."""
 
 import os
 

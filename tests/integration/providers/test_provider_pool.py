@@ -14,7 +14,7 @@ from agentbatch.emulator.server import EmulatorThread
 from agentbatch.providers.base import ModelRequest
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog, WireProtocol
 from agentbatch.providers.errors import ProviderRejected, ProviderUnavailable, RateLimited
-from agentbatch.providers.process_pool import PooledTransport, ProviderProcessPool
+from agentbatch.providers.process_pool.pool import PooledTransport, ProviderProcessPool
 from agentbatch.providers.registry import ProviderRegistry
 from agentbatch.providers.wire_chat import WIRE_FORMATS, WireChat
 from tests.support.live import point_sdks_at
@@ -98,3 +98,39 @@ async def test_a_missing_key_is_reported_by_name(
     registry = ProviderRegistry(ProviderCatalog(), ProviderProcessPool(1))
     with pytest.raises(ProviderRejected, match="ANTHROPIC_API_KEY is not set"):
         registry.chat_model(ModelHandle("anthropic", "m"))
+
+
+async def test_an_idle_pool_runs_no_child_until_the_first_call(
+    emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_sdks_at(monkeypatch, emulator)
+    idle = ProviderProcessPool(2)
+    try:
+        assert idle.pids == []  # a server that has not called a provider holds no provider process
+
+        reply = await _chat(idle, "openai").complete(_request("first"))
+
+        assert reply.text == "echo: first"
+        assert len(idle.pids) == 2 and all(pid != os.getpid() for pid in idle.pids)
+    finally:
+        await idle.close()
+
+
+def _holds(pid: int, library: str) -> bool:
+    """Whether the process has a file of ``library`` mapped in (both SDKs build on pydantic: its compiled
+    core mapped in means an SDK was imported)."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return library in maps.read()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads /proc")
+async def test_a_started_child_holds_no_sdk_until_it_is_asked_to_call_a_provider(
+    pool: ProviderProcessPool,
+) -> None:
+    assert len(pool.pids) == 2
+    assert not any(_holds(pid, "pydantic_core") for pid in pool.pids)  # started and idle: no SDK
+
+    reply = await _chat(pool, "openai").complete(_request("first"))
+
+    assert reply.text == "echo: first"
+    assert any(_holds(pid, "pydantic_core") for pid in pool.pids)

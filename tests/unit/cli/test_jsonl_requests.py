@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agentbatch.cli.jsonl_requests import BadLine, RequestLines
+from agentbatch.cli.jsonl_requests import CHUNK_BYTES, BadLine, RequestLines
 
 AGENT = "agent-00000000-0000-4000-8000-000000000001"
 
@@ -82,21 +82,24 @@ def test_a_file_without_requests_is_refused(lines: list[bytes]) -> None:
 
 
 def test_lines_are_read_as_the_body_is_sent_never_all_at_once() -> None:
-    """Only what has been sent has been read: a huge file never sits in memory whole."""
+    """Only about one chunk ahead of what has been sent has been read: a huge file never sits in memory
+    whole (lines go out in chunks of about CHUNK_BYTES, not one tiny write per line)."""
     read = 0
+    line = _line(input="x" * 1_000)
 
     def lines() -> Iterator[bytes]:
         nonlocal read
-        for _ in range(1_000):
+        for _ in range(10_000):  # ~10 MB
             read += 1
-            yield _line()
+            yield line
 
     chunks = iter(RequestLines(lines(), {}))
-    next(chunks)  # the opening of the body
-    next(chunks)  # the first request
-    assert read == 1
+    first = next(chunks)
+    per_chunk = CHUNK_BYTES // len(line) + 1
+    assert read <= per_chunk  # not the 10,000 lines of the file
+    assert len(first) <= CHUNK_BYTES + len(line)
     next(chunks)
-    assert read == 2
+    assert read <= 2 * per_chunk
 
 
 def test_a_bad_line_stops_the_body_before_it_is_complete() -> None:

@@ -21,10 +21,10 @@ from agentbatch.providers.errors import (
     parse_json,
     retry_after_seconds,
 )
-from agentbatch.providers.sdk_clients import ANTHROPIC_ERRORS, OPENAI_ERRORS
+from agentbatch.providers.sdk_clients import anthropic_errors, openai_errors
 
 REQUEST = httpx2.Request("POST", "https://provider.test/v1/chat/completions")
-SDKS = {"openai": (openai, OPENAI_ERRORS), "anthropic": (anthropic, ANTHROPIC_ERRORS)}
+SDKS = {"openai": (openai, openai_errors()), "anthropic": (anthropic, anthropic_errors())}
 """Each SDK module with the exception table its clients are mapped through (``providers/sdk_clients.py``)."""
 
 

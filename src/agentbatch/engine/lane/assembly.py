@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from agentbatch.engine.lane.deadline import DeadlinePolicy
 from agentbatch.engine.lane.dispatcher import LaneDispatcher, LaneSettings
 from agentbatch.engine.lane.routing import LaneRouter
-from agentbatch.engine.lane.submission import Submitter
+from agentbatch.engine.lane.submission import SubmitRetry, Submitter
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.quotas import load_quotas
 from agentbatch.runtime.ports import ModelGateway
@@ -37,6 +37,11 @@ def build_lane(
         poll_max_s=settings.lane_poll_max_s,
         single_process=db.is_sqlite,
         orphan_after_s=3 * settings.lease_seconds,
+        submit_retry=SubmitRetry(
+            max_attempts=settings.lane_submit_max_attempts,
+            base_s=settings.lane_submit_backoff_base_s,
+            max_s=settings.lane_submit_backoff_max_s,
+        ),
     )
     dispatcher = LaneDispatcher(
         db,

@@ -15,7 +15,10 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from tenacity import AsyncRetrying, RetryCallState
 
 from agentbatch.engine.lane.gathering import QueuedStep
 from agentbatch.providers.batch_apis import create_batch_api
@@ -28,7 +31,32 @@ from agentbatch.store import provider_batches as lane_store
 from agentbatch.store.database import Connection, Database
 
 log = logging.getLogger(__name__)
-_SUBMIT_TRIES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRetry:
+    """How a provider batch's submission is retried: a quota refusal (429) is waited out however long,
+    another transient failure is tried ``max_attempts`` times; the wait doubles from ``base_s`` to
+    ``max_s`` unless the provider said how long (``retry_after``)."""
+
+    max_attempts: int = 4
+    base_s: float = 0.5
+    max_s: float = 60.0
+
+    def retries(self, state: RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if not isinstance(error, ProviderError):
+            return False
+        return isinstance(error, RateLimited) or (
+            error.retryable and state.attempt_number < self.max_attempts
+        )
+
+    def wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        retry_after = error.retry_after if isinstance(error, ProviderError) else None
+        return retry_after or min(self.max_s, self.base_s * 2 ** min(state.attempt_number, 7))
+
+
 QUOTA_REFUSAL = "the provider refused the batch for quota: "
 """How a request lost to a provider's quota refusal is marked: it goes again, not counted as a failure."""
 
@@ -44,8 +72,10 @@ class Submitter:
         poll_max_s: float,
         single_process: bool,
         orphan_after_s: float,
+        submit_retry: SubmitRetry | None = None,
     ) -> None:
         self._db = db
+        self._submit_retry = submit_retry or SubmitRetry()
         self.catalog = catalog
         self._worker_id = worker_id
         self._poll_min = poll_min_s
@@ -140,35 +170,39 @@ class Submitter:
 
     async def _send(self, batch: lane_store.ProviderBatchRow, lines: list[RequestLine]) -> None:
         api = self.api(batch.provider)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                provider_batch_id = await api.submit(batch.id, lines)
-                break
-            except ProviderError as error:
-                # A quota refusal (429) makes the work wait, however long; an outage is retried a few times.
-                if isinstance(error, RateLimited) or (error.retryable and attempt < _SUBMIT_TRIES):
-                    await asyncio.sleep(error.retry_after or min(60.0, 0.5 * 2 ** min(attempt, 7)))
-                    found = await self._find_quietly(api, batch)
-                    if found is not None:
-                        provider_batch_id = found
-                        break
-                    continue
-                async with self._db.write() as conn:
-                    await lane_store.end_unsent(
-                        conn,
-                        batch.id,
-                        f"the provider refused the batch: {error}",
-                        datetime.now(UTC),
-                        retryable=error.retryable,
-                    )
-                return
+        policy = self._submit_retry
+        retrying = AsyncRetrying(retry=policy.retries, wait=policy.wait, reraise=True)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    provider_batch_id = await self._submit_once(api, batch, lines, attempt.retry_state)
+        except ProviderError as error:
+            async with self._db.write() as conn:
+                await lane_store.end_unsent(
+                    conn,
+                    batch.id,
+                    f"the provider refused the batch: {error}",
+                    datetime.now(UTC),
+                    retryable=error.retryable,
+                )
+            return
         async with self._db.write() as conn:
             await lane_store.mark_submitted(conn, batch.id, provider_batch_id, datetime.now(UTC))
         self.submitted += 1
         self._next_poll[batch.id] = time.monotonic() + self._poll_min
         self._wake.set()
+
+    async def _submit_once(
+        self,
+        api: BatchApi,
+        batch: lane_store.ProviderBatchRow,
+        lines: list[RequestLine],
+        state: RetryCallState,
+    ) -> str:
+        """One try; a retry first looks whether a failed try reached the provider after all."""
+        if state.attempt_number > 1 and (found := await self._find_quietly(api, batch)) is not None:
+            return found
+        return await api.submit(batch.id, lines)
 
     async def _find_quietly(self, api: BatchApi, batch: lane_store.ProviderBatchRow) -> str | None:
         try:

@@ -5,6 +5,10 @@ machine with several cores, running it in N children lets one engine process (e.
 worker on SQLite) drive far more steps per second. The engine keeps every decision (limits, retries,
 backoff); a child only posts bodies and returns replies or ``ProviderError``s. A child that dies fails
 its calls as ``ProviderUnavailable`` (retried like any outage) and is replaced on the next call.
+
+The children start when their owner calls ``start`` (the engine does so right after start-up, in the
+background) or with the first call, whichever is first; a child loads a provider's SDK with the first
+call to that provider. An idle child has imported nothing (``child_entry``).
 """
 
 import asyncio
@@ -16,14 +20,15 @@ import sys
 from pathlib import Path
 
 from agentbatch.providers.errors import ProviderUnavailable
-from agentbatch.providers.pool_frames import error_from_header, read_frame, write_frame
+from agentbatch.providers.process_pool.frames import FrameHeader, FrameOp, read_frame, write_frame
 
 log = logging.getLogger(__name__)
 
 
 class ProviderProcess:
-    def __init__(self, providers_file: Path | None) -> None:
+    def __init__(self, providers_file: Path | None, stop_timeout_s: float = 10.0) -> None:
         self._providers_file = providers_file
+        self._stop_timeout_s = stop_timeout_s
         self._process: asyncio.subprocess.Process | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
@@ -46,7 +51,7 @@ class ProviderProcess:
     async def start(self) -> None:
         self._closing = False
         parent, child = socket.socketpair()
-        args = [sys.executable, "-m", "agentbatch.providers.pool_child", str(child.fileno())]
+        args = [sys.executable, "-m", "agentbatch.providers.process_pool.child_entry", str(child.fileno())]
         if self._providers_file is not None:
             args.append(str(self._providers_file))
         self._process = await asyncio.create_subprocess_exec(*args, pass_fds=(child.fileno(),))
@@ -60,11 +65,11 @@ class ProviderProcess:
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._pending[call_id] = future
         try:
-            write_frame(self._writer, {"id": call_id, "op": "call", "provider": provider}, body)
+            write_frame(self._writer, FrameHeader(call_id, FrameOp.CALL, provider), body)
             return await future
         except asyncio.CancelledError:
             if self.alive:
-                write_frame(self._writer, {"id": call_id, "op": "cancel"})  # abort the call in the child
+                write_frame(self._writer, FrameHeader(call_id, FrameOp.CANCEL))  # abort the call in the child
             raise
         finally:
             self._pending.pop(call_id, None)
@@ -73,13 +78,13 @@ class ProviderProcess:
         try:
             while True:
                 header, body = await read_frame(reader)
-                future = self._pending.get(int(header["id"]))
+                future = self._pending.get(header.id)
                 if future is None or future.done():
                     continue
-                if header["op"] == "ok":
+                if header.error is None:
                     future.set_result(body)
                 else:
-                    future.set_exception(error_from_header(header))
+                    future.set_exception(header.error.to_error())
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -97,7 +102,7 @@ class ProviderProcess:
         if self._process is not None and self._process.returncode is None:
             self._process.terminate()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._process.wait(), timeout=10)
+                await asyncio.wait_for(self._process.wait(), timeout=self._stop_timeout_s)
             if self._process.returncode is None:
                 self._process.kill()
                 await self._process.wait()
@@ -108,9 +113,12 @@ class ProviderProcess:
 
 
 class ProviderProcessPool:
-    def __init__(self, size: int, providers_file: Path | None = None) -> None:
-        self._processes = [ProviderProcess(providers_file) for _ in range(size)]
+    def __init__(
+        self, size: int, providers_file: Path | None = None, *, stop_timeout_s: float = 10.0
+    ) -> None:
+        self._processes = [ProviderProcess(providers_file, stop_timeout_s) for _ in range(size)]
         self._lock = asyncio.Lock()
+        self._started = False
 
     @property
     def size(self) -> int:
@@ -120,11 +128,21 @@ class ProviderProcessPool:
     def pids(self) -> list[int]:
         return [pid for process in self._processes if (pid := process.pid) is not None]
 
+    @property
+    def started(self) -> bool:
+        """Whether the children were started (by ``start`` or the first call)."""
+        return self._started
+
     async def start(self) -> None:
-        for process in self._processes:
-            await process.start()
+        async with self._lock:
+            if not self._started:
+                for process in self._processes:
+                    await process.start()
+                self._started = True
 
     async def call(self, provider: str, body: bytes) -> bytes:
+        if not self._started:
+            await self.start()
         process = min(self._processes, key=lambda candidate: (not candidate.alive, candidate.load))
         if not process.alive:
             async with self._lock:
