@@ -91,6 +91,11 @@ def test_two_workers_share_one_batch_and_run_no_item_twice(
         wait_for(
             lambda: _count_rows(database_url, "workers") == 2, timeout=90, what="both workers to register"
         )
+        # Each worker takes its share of the model's limit at its next heartbeat after the other joined;
+        # until then the first one to start still holds the whole limit.
+        wait_for(
+            lambda: _both_saw_each_other(database_url), timeout=30, what="both workers to take their share"
+        )
         agents = [client.agents.create(model="openai/gpt-4o-mini").id for _ in range(40)]
         requests = [
             {"agent_id": agent, "input": "[[tool:conversation_search]] [[sleep:20]] hi"} for agent in agents
@@ -116,6 +121,15 @@ def test_two_workers_share_one_batch_and_run_no_item_twice(
         assert emulator.app.state.stats.peak_in_flight <= 4  # the per-model limit held across processes
         steps_by_worker = _steps_by_worker(database_url)
         assert len(steps_by_worker) == 2 and sum(steps_by_worker.values()) == len(items) * 2
+
+
+def _both_saw_each_other(database_url: str) -> bool:
+    """Every worker has shown a heartbeat since the last one registered (and so counted both)."""
+    workers = metadata.tables["workers"]
+    [(registered, oldest_heartbeat)] = _query(
+        database_url, select(func.max(workers.c.started_at), func.min(workers.c.heartbeat_at))
+    )
+    return bool(oldest_heartbeat > registered)
 
 
 def _steps_by_worker(database_url: str) -> dict[str, int]:
