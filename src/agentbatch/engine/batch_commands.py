@@ -14,7 +14,7 @@ from agentbatch.domain.errors import (
     StateConflict,
     Unprocessable,
 )
-from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.ids import IdPrefix, new_id, new_ids
 from agentbatch.domain.lanes import Dispatch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 from agentbatch.domain.turn_requests import TurnRequest
@@ -127,8 +127,12 @@ class BatchCommands:
             if batch.dispatch == Dispatch.PROVIDER_BATCH.value:
                 _reject_agents_without_a_batch_api(requests, models, self._catalog)
             items = [
-                NewItem(request.agent_id, models[request.agent_id], request.request, request.custom_id)
-                for request in requests
+                NewItem(
+                    request.agent_id, models[request.agent_id], request.request, request.custom_id, item_id
+                )
+                for request, item_id in zip(
+                    requests, new_ids(IdPrefix.BATCH_ITEM, len(requests)), strict=True
+                )
             ]
             await batch_store.insert_batch(conn, batch, items)
         batch.counts.add(ItemStatus.PENDING, len(items))
