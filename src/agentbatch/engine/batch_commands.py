@@ -35,9 +35,11 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_LISTED_MISSING = 10
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TurnSubmission:
-    """One request of a batch: the agent, and the turn's messages and options."""
+    """One request of a batch: the agent, and the turn's messages and options. Not frozen, though
+    nothing changes it: a batch builds 100,000 of these, and a frozen dataclass's ``__init__`` costs
+    four times a plain one's (``benchmarks/overhead.py``, accept)."""
 
     agent_id: str
     request: TurnRequest
