@@ -2,7 +2,7 @@
 
 import uuid
 
-from agentbatch.domain.ids import IdPrefix, is_valid_id, new_id
+from agentbatch.domain.ids import IdPrefix, is_valid_id, new_id, new_ids
 
 
 def test_ids_are_prefixed_version_4_uuids() -> None:
@@ -11,3 +11,13 @@ def test_ids_are_prefixed_version_4_uuids() -> None:
     parsed = [uuid.UUID(value.removeprefix("agent-")) for value in minted]
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
     assert len(set(minted)) == 1000
+
+
+def test_ids_minted_in_bulk_are_version_4_uuids_too_and_never_repeat() -> None:
+    minted = new_ids(IdPrefix.BATCH_ITEM, 5000)
+    assert len(minted) == 5000
+    assert all(is_valid_id(value, IdPrefix.BATCH_ITEM) for value in minted)
+    parsed = [uuid.UUID(value.removeprefix("batch_item-")) for value in minted]
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert len(set(minted)) == 5000
+    assert {str(u)[19] for u in parsed} == set("89ab")  # the variant digit keeps its two random bits

@@ -14,7 +14,7 @@ from agentbatch.domain.errors import (
     StateConflict,
     Unprocessable,
 )
-from agentbatch.domain.ids import IdPrefix, new_id
+from agentbatch.domain.ids import IdPrefix, new_id, new_ids
 from agentbatch.domain.lanes import Dispatch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 from agentbatch.domain.turn_requests import TurnRequest
@@ -35,9 +35,11 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_LISTED_MISSING = 10
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TurnSubmission:
-    """One request of a batch: the agent, and the turn's messages and options."""
+    """One request of a batch: the agent, and the turn's messages and options. Not frozen, though
+    nothing changes it: a batch builds 100,000 of these, and a frozen dataclass's ``__init__`` costs
+    four times a plain one's (``benchmarks/overhead.py``, accept)."""
 
     agent_id: str
     request: TurnRequest
@@ -127,8 +129,12 @@ class BatchCommands:
             if batch.dispatch == Dispatch.PROVIDER_BATCH.value:
                 _reject_agents_without_a_batch_api(requests, models, self._catalog)
             items = [
-                NewItem(request.agent_id, models[request.agent_id], request.request, request.custom_id)
-                for request in requests
+                NewItem(
+                    request.agent_id, models[request.agent_id], request.request, request.custom_id, item_id
+                )
+                for request, item_id in zip(
+                    requests, new_ids(IdPrefix.BATCH_ITEM, len(requests)), strict=True
+                )
             ]
             await batch_store.insert_batch(conn, batch, items)
         batch.counts.add(ItemStatus.PENDING, len(items))

@@ -76,13 +76,22 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: Sequence[Mappin
     """Insert rows that all name the same columns (omitted columns take their server defaults)."""
     if not rows:
         return
+    names = [column.name for column in table.columns if column.name in rows[0]]
+    await bulk_insert_columns(
+        conn, table, {name: list(map(operator.itemgetter(name), rows)) for name in names}
+    )
+
+
+async def bulk_insert_columns(conn: AsyncConnection, table: Table, values: Mapping[str, list[Any]]) -> None:
+    """Insert rows given column by column (each list holds one column's values, all of one length), for
+    callers that build their rows that way: a 100,000-row batch of items then builds no row dicts."""
+    if not values or not next(iter(values.values())):
+        return
     sqlite = dialect_of(conn).naive_times
-    columns = [column for column in table.columns if column.name in rows[0]]
-    encoders = [_encoder(column.type, sqlite) for column in columns]
+    columns = [column for column in table.columns if column.name in values]
     names = [column.name for column in columns]
     columns_values = [
-        _encode_column(list(map(operator.itemgetter(name), rows)), encode)
-        for name, encode in zip(names, encoders, strict=True)
+        _encode_column(values[column.name], _encoder(column.type, sqlite)) for column in columns
     ]
     records = list(zip(*columns_values, strict=True))
     driver = (await conn.get_raw_connection()).driver_connection

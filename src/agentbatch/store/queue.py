@@ -20,9 +20,9 @@ from agentbatch.domain.states import (
 )
 from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_request_json import request_from_json
-from agentbatch.store.bulk import bulk_insert
+from agentbatch.store.bulk import bulk_insert_columns
 from agentbatch.store.dialect import dialect_of
-from agentbatch.store.new_items import NewItem, new_item_rows
+from agentbatch.store.new_items import NewItem, new_item_columns
 from agentbatch.store.tables import agents, batch_items, batches
 
 _CHUNK = 5_000
@@ -40,10 +40,10 @@ async def insert_items(
     agent_ids = {item.agent_id for item in items}
     await lock_agents(conn, agent_ids)
     busy = await agents_with_unfinished_items(conn, agent_ids)
-    rows = new_item_rows(
+    columns = new_item_columns(
         items, batch_id=batch_id, owner_id=owner_id, busy_agents=busy, priority=priority, now=now
     )
-    await bulk_insert(conn, batch_items, rows)
+    await bulk_insert_columns(conn, batch_items, columns)
 
 
 async def lock_agents(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:
