@@ -1,10 +1,14 @@
 """Fixtures shared by every tier: one ``database_url`` over SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from agentbatch.server import prepare_database
+from agentbatch.store.database import Database
 from tests.support.databases import PostgresTemplate, postgres_reachable
 
 
@@ -36,3 +40,27 @@ def database_url(
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'agentbatch.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per session, never written to: tests take copies (``sqlite_copy``)."""
+    path = tmp_path_factory.mktemp("migrated") / "agentbatch.db"
+
+    async def migrate() -> None:
+        database = Database(f"sqlite:///{path}")
+        await prepare_database(database)
+        await database.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture
+async def sqlite_copy(migrated_sqlite_file: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database of this test's own, copied from the session's (no migration per test)."""
+    copy = tmp_path / "agentbatch.db"
+    shutil.copyfile(migrated_sqlite_file, copy)
+    database = Database(f"sqlite:///{copy}")
+    yield database
+    await database.dispose()

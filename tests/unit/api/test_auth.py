@@ -1,11 +1,7 @@
 """Who is calling: an open server has one user; with keys (from the environment or the key table) every
 call needs a live one, and each key is its own tenant."""
 
-import asyncio
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi import Depends, FastAPI
@@ -16,7 +12,6 @@ from agentbatch.api.errors import install_error_handlers
 from agentbatch.domain.api_keys import ApiKey, key_digest, new_secret
 from agentbatch.domain.errors import Unauthorized
 from agentbatch.domain.ids import DEFAULT_USER_ID, IdPrefix, new_id, user_id_for_key
-from agentbatch.server import prepare_database
 from agentbatch.store.api_keys import insert_key, revoke_key
 from agentbatch.store.database import Database
 from tests.unit.api.conftest import AppClient
@@ -24,27 +19,9 @@ from tests.unit.api.conftest import AppClient
 ENV_KEY = "env-secret-1"
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database file per module; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("keys") / "migrated.db"
-
-    async def migrate() -> None:
-        database = Database(f"sqlite:///{path}")
-        await prepare_database(database)
-        await database.dispose()
-
-    asyncio.run(migrate())
-    return path
-
-
 @pytest.fixture
-async def db(migrated: Path, tmp_path: Path) -> AsyncIterator[Database]:
-    copy = tmp_path / "keys.db"
-    shutil.copyfile(migrated, copy)
-    database = Database(f"sqlite:///{copy}")
-    yield database
-    await database.dispose()
+def db(sqlite_copy: Database) -> Database:
+    return sqlite_copy
 
 
 @pytest.fixture

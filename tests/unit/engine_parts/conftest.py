@@ -1,10 +1,5 @@
 """The engine's command objects on a fresh, migrated SQLite file: what the API calls, without the API."""
 
-import asyncio
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -14,7 +9,6 @@ from agentbatch.engine.agent_commands import AgentCommands, NewAgent, NewBlock
 from agentbatch.engine.batch_commands import BatchCommands, TurnSubmission
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.providers.catalog import ProviderCatalog
-from agentbatch.server import prepare_database
 from agentbatch.store import tables
 from agentbatch.store.database import Database
 
@@ -22,27 +16,9 @@ OWNER = "user-00000000-0000-4000-8000-000000000001"
 MODEL = "openai/gpt-4o-mini"
 
 
-@pytest.fixture(scope="session")
-def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database file per session; each test works on a copy of it."""
-    path = tmp_path_factory.mktemp("template") / "engine.db"
-
-    async def migrate() -> None:
-        template = Database(f"sqlite:///{path}")
-        await prepare_database(template)
-        await template.dispose()
-
-    asyncio.run(migrate())
-    return path
-
-
 @pytest.fixture
-async def db(migrated_file: Path, tmp_path: Path) -> AsyncIterator[Database]:
-    copy = tmp_path / "engine.db"
-    shutil.copyfile(migrated_file, copy)
-    database = Database(f"sqlite:///{copy}")
-    yield database
-    await database.dispose()
+def db(sqlite_copy: Database) -> Database:
+    return sqlite_copy
 
 
 @pytest.fixture
