@@ -17,8 +17,8 @@ from agentbatch.domain.states import BatchStatus
 from agentbatch.server import prepare_database
 from agentbatch.store.batches import insert_batch
 from agentbatch.store.database import Database
-from agentbatch.store.memory_work_queue import MemoryWorkQueue, NewItem
-from agentbatch.store.new_items import NewItem as StoredNewItem
+from agentbatch.store.memory_work_queue import MemoryWorkQueue
+from agentbatch.store.new_items import NewItem
 from agentbatch.store.queue import insert_items
 from agentbatch.store.sql_work_queue import SqlWorkQueue
 from agentbatch.store.tables import batches
@@ -97,21 +97,16 @@ class _SqlSeeder:
             priority=priority,
         )
         async with self._db.write() as conn:
-            await insert_batch(conn, batch, [_stored(item) for item in items])
+            await insert_batch(conn, batch, items)
 
     async def send(self, item: NewItem, now: datetime) -> None:
         async with self._db.write() as conn:
-            await insert_items(conn, None, "owner", [_stored(item)], now)
+            await insert_items(conn, None, "owner", [item], now)
 
     async def batch_status(self, batch_id: str) -> BatchStatus:
         async with self._db.read() as conn:
             status = await conn.scalar(select(batches.c.status).where(batches.c.id == batch_id))
         return BatchStatus(str(status))
-
-
-def _stored(item: NewItem) -> StoredNewItem:
-    """The SQL queue's form of a memory-queue item: the same id, agent, model and request."""
-    return StoredNewItem(item.agent_id, item.model, item.request, id=item.id)
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

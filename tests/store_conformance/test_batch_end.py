@@ -3,14 +3,14 @@
 import asyncio
 
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
-from agentbatch.store.memory_work_queue import NewItem
 from agentbatch.store.work_queue import ClaimSlots
 from tests.store_conformance.commits import LEASE, NOW, PRICES, end, step
 from tests.store_conformance.conftest import QueueUnderTest
+from tests.support.queue_items import queued_item
 
 
 async def test_the_commit_ending_the_last_item_completes_the_batch(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m"), NewItem("i2", "a2", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m"), queued_item("i2", "a2", "m")], NOW)
     port = work_queue.port
     one, two = await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)
 
@@ -28,7 +28,7 @@ async def test_the_commit_ending_the_last_item_completes_the_batch(work_queue: Q
 async def test_two_workers_ending_the_last_two_items_at_once_end_the_batch(
     work_queue: QueueUnderTest,
 ) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m"), NewItem("i2", "a2", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m"), queued_item("i2", "a2", "m")], NOW)
     port = work_queue.port
     [one] = await port.claim("w1", ClaimSlots(turn_cap=1), lease_until=NOW + LEASE, now=NOW)
     [two] = await port.claim("w2", ClaimSlots(turn_cap=1), lease_until=NOW + LEASE, now=NOW)
@@ -43,8 +43,8 @@ async def test_two_workers_ending_the_last_two_items_at_once_end_the_batch(
 
 
 async def test_cancel_ends_every_unfinished_item_and_fences_running_turns(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m"), NewItem("i2", "a1", "m")], NOW)
-    await work_queue.seed.batch("b2", [NewItem("later", "a1", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m"), queued_item("i2", "a1", "m")], NOW)
+    await work_queue.seed.batch("b2", [queued_item("later", "a1", "m")], NOW)
     port = work_queue.port
     [running] = await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)
 
@@ -59,7 +59,7 @@ async def test_cancel_ends_every_unfinished_item_and_fences_running_turns(work_q
 
 
 async def test_the_sweep_completes_a_batch_whose_items_all_ended(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m")], NOW)
     port = work_queue.port
     [item] = await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)
     await port.apply_commits([(item, end())], NOW, PRICES)

@@ -3,17 +3,19 @@
 import asyncio
 
 from agentbatch.domain.states import BatchStatus, StopReason
-from agentbatch.store.memory_work_queue import NewItem
 from agentbatch.store.work_queue import ClaimSlots
 from tests.store_conformance.commits import LEASE, NOW, PRICES, end
 from tests.store_conformance.conftest import QueueUnderTest
+from tests.support.queue_items import queued_item
 
 _LEASED = NOW + LEASE
 
 
 async def test_an_agents_next_item_is_ready_only_when_the_previous_ends(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("first", "a1", "m")], NOW)
-    await work_queue.seed.batch("b2", [NewItem("second", "a1", "m"), NewItem("other", "a2", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("first", "a1", "m")], NOW)
+    await work_queue.seed.batch(
+        "b2", [queued_item("second", "a1", "m"), queued_item("other", "a2", "m")], NOW
+    )
     port = work_queue.port
 
     claimed = await port.claim("w1", ClaimSlots(turn_cap=10), lease_until=_LEASED, now=NOW)
@@ -27,8 +29,8 @@ async def test_an_agents_next_item_is_ready_only_when_the_previous_ends(work_que
 
 
 async def test_an_errored_item_also_lets_the_agents_next_one_go(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("first", "a1", "m")], NOW)
-    await work_queue.seed.batch("b2", [NewItem("second", "a1", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("first", "a1", "m")], NOW)
+    await work_queue.seed.batch("b2", [queued_item("second", "a1", "m")], NOW)
     [first] = await work_queue.port.claim("w1", ClaimSlots(turn_cap=10), lease_until=_LEASED, now=NOW)
 
     await work_queue.port.apply_commits([(first, end(StopReason.ERROR, "boom"))], NOW, PRICES)
@@ -38,9 +40,11 @@ async def test_an_errored_item_also_lets_the_agents_next_one_go(work_queue: Queu
 
 
 async def test_higher_priority_is_claimed_first_then_oldest_first(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("low", [NewItem("low-1", "a1", "m"), NewItem("low-2", "a2", "m")], NOW)
-    await work_queue.seed.batch("high", [NewItem("high-1", "a3", "m")], NOW, priority=5)
-    await work_queue.seed.batch("later", [NewItem("later-1", "a4", "m")], NOW)
+    await work_queue.seed.batch(
+        "low", [queued_item("low-1", "a1", "m"), queued_item("low-2", "a2", "m")], NOW
+    )
+    await work_queue.seed.batch("high", [queued_item("high-1", "a3", "m")], NOW, priority=5)
+    await work_queue.seed.batch("later", [queued_item("later-1", "a4", "m")], NOW)
 
     order = []
     for _ in range(4):
@@ -52,8 +56,8 @@ async def test_higher_priority_is_claimed_first_then_oldest_first(work_queue: Qu
 
 
 async def test_a_claim_takes_no_more_than_the_free_slots_of_each_model(work_queue: QueueUnderTest) -> None:
-    items = [NewItem(f"x{n}", f"ax{n}", "x") for n in range(5)] + [
-        NewItem(f"y{n}", f"ay{n}", "y") for n in range(5)
+    items = [queued_item(f"x{n}", f"ax{n}", "x") for n in range(5)] + [
+        queued_item(f"y{n}", f"ay{n}", "y") for n in range(5)
     ]
     await work_queue.seed.batch("b1", items, NOW)
 
@@ -64,7 +68,7 @@ async def test_a_claim_takes_no_more_than_the_free_slots_of_each_model(work_queu
 
 
 async def test_a_claim_limited_to_some_models_leaves_the_others(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("x0", "a1", "x"), NewItem("y0", "a2", "y")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("x0", "a1", "x"), queued_item("y0", "a2", "y")], NOW)
 
     slots = ClaimSlots(turn_cap=4, models=("y",))
     claimed = await work_queue.port.claim("w1", slots, lease_until=_LEASED, now=NOW)
@@ -73,7 +77,7 @@ async def test_a_claim_limited_to_some_models_leaves_the_others(work_queue: Queu
 
 
 async def test_the_first_claim_starts_the_batch_once(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m"), NewItem("i2", "a2", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m"), queued_item("i2", "a2", "m")], NOW)
 
     [one] = await work_queue.port.claim("w1", ClaimSlots(turn_cap=1), lease_until=_LEASED, now=NOW)
     [two] = await work_queue.port.claim("w1", ClaimSlots(turn_cap=1), lease_until=_LEASED, now=NOW)
@@ -83,7 +87,9 @@ async def test_the_first_claim_starts_the_batch_once(work_queue: QueueUnderTest)
 
 
 async def test_a_named_item_is_claimed_only_while_it_is_ready(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("first", "a1", "m"), NewItem("second", "a1", "m")], NOW)
+    await work_queue.seed.batch(
+        "b1", [queued_item("first", "a1", "m"), queued_item("second", "a1", "m")], NOW
+    )
     port = work_queue.port
 
     assert await port.claim_item("w1", "second", lease_until=_LEASED, now=NOW) is None
@@ -93,7 +99,7 @@ async def test_a_named_item_is_claimed_only_while_it_is_ready(work_queue: QueueU
 
 
 async def test_workers_claiming_at_once_never_take_the_same_item(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem(f"i{n}", f"a{n}", "m") for n in range(30)], NOW)
+    await work_queue.seed.batch("b1", [queued_item(f"i{n}", f"a{n}", "m") for n in range(30)], NOW)
 
     claims = await asyncio.gather(
         *(

@@ -3,14 +3,14 @@
 from datetime import timedelta
 
 from agentbatch.domain.states import BatchStatus, ItemStatus
-from agentbatch.store.memory_work_queue import NewItem
 from agentbatch.store.work_queue import ClaimSlots
 from tests.store_conformance.commits import LEASE, NOW, PRICES, end
 from tests.store_conformance.conftest import QueueUnderTest
+from tests.support.queue_items import queued_item
 
 
 async def test_renewal_extends_only_the_items_still_held(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m"), NewItem("i2", "a2", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m"), queued_item("i2", "a2", "m")], NOW)
     port = work_queue.port
     await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)
 
@@ -24,7 +24,7 @@ async def test_renewal_extends_only_the_items_still_held(work_queue: QueueUnderT
 
 
 async def test_an_expired_lease_is_handed_to_another_worker(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m")], NOW)
     port = work_queue.port
     await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)
     later = NOW + 2 * LEASE
@@ -38,7 +38,7 @@ async def test_an_expired_lease_is_handed_to_another_worker(work_queue: QueueUnd
 
 
 async def test_a_clean_stop_releases_only_that_workers_items(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m"), NewItem("i2", "a2", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m"), queued_item("i2", "a2", "m")], NOW)
     port = work_queue.port
     await port.claim("w1", ClaimSlots(turn_cap=1), lease_until=NOW + LEASE, now=NOW)
     await port.claim("w2", ClaimSlots(turn_cap=1), lease_until=NOW + LEASE, now=NOW)
@@ -52,8 +52,8 @@ async def test_a_clean_stop_releases_only_that_workers_items(work_queue: QueueUn
 
 
 async def test_a_failed_turn_is_retried_until_its_attempts_run_out(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m")], NOW)
-    await work_queue.seed.batch("b2", [NewItem("next", "a1", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m")], NOW)
+    await work_queue.seed.batch("b2", [queued_item("next", "a1", "m")], NOW)
     port = work_queue.port
     outcomes = []
     for attempt in range(2):
@@ -70,7 +70,7 @@ async def test_a_failed_turn_is_retried_until_its_attempts_run_out(work_queue: Q
 
 
 async def test_settling_an_item_no_longer_held_changes_nothing(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("i1", "a1", "m")], NOW)
+    await work_queue.seed.batch("b1", [queued_item("i1", "a1", "m")], NOW)
     port = work_queue.port
     [item] = await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)
     await port.cancel_batch("b1", NOW, None)

@@ -3,16 +3,16 @@
 from datetime import timedelta
 
 from agentbatch.domain.states import BatchStatus, ItemStatus
-from agentbatch.store.memory_work_queue import NewItem
 from agentbatch.store.work_queue import ClaimSlots
 from tests.store_conformance.commits import LEASE, NOW
 from tests.store_conformance.conftest import QueueUnderTest
+from tests.support.queue_items import queued_item
 
 
 async def test_a_batch_past_its_window_expires_and_frees_its_agents(work_queue: QueueUnderTest) -> None:
     due = NOW + timedelta(minutes=5)
-    await work_queue.seed.batch("old", [NewItem("o1", "a1", "m")], NOW, expires_at=due)
-    await work_queue.seed.batch("new", [NewItem("n1", "a1", "m")], NOW)
+    await work_queue.seed.batch("old", [queued_item("o1", "a1", "m")], NOW, expires_at=due)
+    await work_queue.seed.batch("new", [queued_item("n1", "a1", "m")], NOW)
     port = work_queue.port
     [running] = await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)
     assert running.id == "o1"

@@ -1,15 +1,15 @@
 """Items without a batch (synchronous sends) share their agent's order with batch items."""
 
 from agentbatch.domain.states import ItemStatus
-from agentbatch.store.memory_work_queue import NewItem
 from agentbatch.store.work_queue import ClaimSlots
 from tests.store_conformance.commits import LEASE, NOW, PRICES, end
 from tests.store_conformance.conftest import QueueUnderTest
+from tests.support.queue_items import queued_item
 
 
 async def test_a_send_waits_behind_its_agents_batch_item_then_runs(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.batch("b1", [NewItem("batch-item", "a1", "m")], NOW)
-    await work_queue.seed.send(NewItem("sent", "a1", "m"), NOW)
+    await work_queue.seed.batch("b1", [queued_item("batch-item", "a1", "m")], NOW)
+    await work_queue.seed.send(queued_item("sent", "a1", "m"), NOW)
     port = work_queue.port
     [running] = await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)
 
@@ -24,8 +24,8 @@ async def test_a_send_waits_behind_its_agents_batch_item_then_runs(work_queue: Q
 
 
 async def test_a_batch_item_waits_behind_a_running_send(work_queue: QueueUnderTest) -> None:
-    await work_queue.seed.send(NewItem("sent", "a1", "m"), NOW)
-    await work_queue.seed.batch("b1", [NewItem("batch-item", "a1", "m")], NOW)
+    await work_queue.seed.send(queued_item("sent", "a1", "m"), NOW)
+    await work_queue.seed.batch("b1", [queued_item("batch-item", "a1", "m")], NOW)
     port = work_queue.port
 
     [first] = await port.claim("w1", ClaimSlots(turn_cap=4), lease_until=NOW + LEASE, now=NOW)

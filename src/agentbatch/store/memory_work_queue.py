@@ -26,18 +26,8 @@ from agentbatch.domain.states import (
 )
 from agentbatch.domain.turn_records import ClaimedItem, Commit
 from agentbatch.domain.turn_requests import TurnRequest
+from agentbatch.store.new_items import NewItem
 from agentbatch.store.work_queue import ClaimSlots, CommitOutcome, ExpiredBatch, SweepOutcome
-
-
-@dataclass(frozen=True, slots=True)
-class NewItem:
-    """An item to queue: which agent's turn, on which model, with what request."""
-
-    id: str
-    agent_id: str
-    model: str
-    request: TurnRequest = field(default_factory=TurnRequest)
-    owner_id: str = "owner"
 
 
 @dataclass(slots=True)
@@ -101,9 +91,16 @@ class MemoryWorkQueue:
             priority=priority,
         )
         self.batches[batch_id] = MemoryBatch(batch)
-        self.add_items(batch_id, items, claim_rank=-priority)
+        self.add_items(batch_id, items, claim_rank=-priority, owner_id=owner_id)
 
-    def add_items(self, batch_id: str | None, items: Sequence[NewItem], *, claim_rank: int = 0) -> None:
+    def add_items(
+        self,
+        batch_id: str | None,
+        items: Sequence[NewItem],
+        *,
+        claim_rank: int = 0,
+        owner_id: str = "owner",
+    ) -> None:
         busy = {item.agent_id for item in self.items.values() if item.status in UNFINISHED_ITEM_STATUSES}
         for new in items:
             item = MemoryItem(
@@ -111,7 +108,7 @@ class MemoryWorkQueue:
                 seq=next(self._seq),
                 batch_id=batch_id,
                 agent_id=new.agent_id,
-                owner_id=new.owner_id,
+                owner_id=owner_id,
                 model=new.model,
                 request=new.request,
                 claim_rank=claim_rank,

@@ -19,7 +19,9 @@ from agentbatch.engine.turn_execution import TurnExecutor
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.runtime.ports import StepSink
 from agentbatch.runtime.turn_loop import TurnInput, TurnResult
-from agentbatch.store.memory_work_queue import MemoryWorkQueue, NewItem
+from agentbatch.store.memory_work_queue import MemoryWorkQueue
+from agentbatch.store.new_items import NewItem
+from tests.support.queue_items import queued_item
 
 MODEL = "openai/m"
 
@@ -28,7 +30,7 @@ def new_items(
     prefix: str, count: int, *, agent_prefix: str | None = None, model: str = MODEL
 ) -> list[NewItem]:
     agents = agent_prefix or f"agent-{prefix}"
-    return [NewItem(f"{prefix}{n}", f"{agents}{n}", model) for n in range(count)]
+    return [queued_item(f"{prefix}{n}", f"{agents}{n}", model) for n in range(count)]
 
 
 @dataclass
