@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text, update
 
-from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.batches import Batch
 from agentbatch.domain.states import BatchStatus, ItemStatus, StopReason
 from agentbatch.domain.turn_records import ClaimedItem, Commit
@@ -23,27 +22,16 @@ from agentbatch.store.database import Database
 from agentbatch.store.new_items import NewItem
 from agentbatch.store.steps import apply_commits, complete_stranded_batches
 from agentbatch.store.tables import batch_items, batches
+from tests.store.builders import agent
 from tests.support.polling import wait_for_async
 
 
 async def _batch_with_two_claimed_items(db: Database) -> tuple[ClaimedItem, ClaimedItem]:
     now = datetime.now(UTC)
     async with db.write() as conn:
-        for n in range(2):
-            await insert_agent(
-                conn,
-                Agent(
-                    id=f"agent-{n}",
-                    owner_id="owner",
-                    name=f"a{n}",
-                    agent_type=AgentType.LETTA_V1,
-                    system="s",
-                    model="openai/m",
-                    llm_config={},
-                    created_at=now,
-                    updated_at=now,
-                ),
-            )
+        agents = [agent("owner", name=f"a{n}", model="openai/m") for n in range(2)]
+        for new in agents:
+            await insert_agent(conn, new)
         batch = Batch(
             id="batch-1",
             owner_id="owner",
@@ -52,7 +40,7 @@ async def _batch_with_two_claimed_items(db: Database) -> tuple[ClaimedItem, Clai
             created_at=now,
             updated_at=now,
         )
-        items = [NewItem(f"agent-{n}", "openai/m", TurnRequest(), id=f"item-{n}") for n in range(2)]
+        items = [NewItem(new.id, "openai/m", TurnRequest(), id=f"item-{n}") for n, new in enumerate(agents)]
         await insert_batch(conn, batch, items)
     claimed: list[ClaimedItem] = []
     for worker in ("worker-a", "worker-b"):

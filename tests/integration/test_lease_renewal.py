@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.states import ItemStatus
 from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_requests import TurnRequest
@@ -19,31 +18,22 @@ from agentbatch.store.new_items import NewItem
 from agentbatch.store.sql_work_queue import SqlWorkQueue
 from agentbatch.store.steps import settle_failed_turn
 from agentbatch.store.tables import batch_items
+from tests.store.builders import agent
 
 
-async def _claimed_items(db: Database, worker: str, count: int) -> list[str]:
+async def _claimed_items(db: Database, worker: str, count: int) -> list[ClaimedItem]:
     now = datetime.now(UTC)
     async with db.write() as conn:
         items = []
         for n in range(count):
-            agent = Agent(
-                id=f"agent-{n}",
-                owner_id="owner",
-                name=f"a{n}",
-                agent_type=AgentType.LETTA_V1,
-                system="s",
-                model="openai/m",
-                llm_config={},
-                created_at=now,
-                updated_at=now,
-            )
-            await insert_agent(conn, agent)
-            items.append(NewItem(agent.id, "openai/m", TurnRequest(), id=f"item-{n}"))
+            new = agent("owner", name=f"a{n}", model="openai/m")
+            await insert_agent(conn, new)
+            items.append(NewItem(new.id, "openai/m", TurnRequest(), id=f"item-{n}"))
         await queue.insert_items(conn, None, "owner", items, now)
         claimed = await queue.claim_items(
             conn, worker, model=None, limit=count, lease_until=now + timedelta(seconds=5), now=now
         )
-    return [item.id for item in claimed]
+    return claimed
 
 
 async def _lease_ends(db: Database) -> dict[str, datetime | None]:
@@ -57,7 +47,7 @@ async def test_only_items_with_a_live_turn_are_renewed(database_url: str) -> Non
     try:
         await prepare_database(db)
         keeper = LeaseKeeper(SqlWorkQueue(db), "worker-1", lease_seconds=600)
-        held, orphaned = await _claimed_items(db, "worker-1", 2)
+        held, orphaned = [item.id for item in await _claimed_items(db, "worker-1", 2)]
         before = await _lease_ends(db)
         turn = asyncio.create_task(asyncio.sleep(3600))
         keeper.track(held, None, turn)  # a live turn holds `held`; nothing holds `orphaned` any more
@@ -78,18 +68,8 @@ async def test_a_failed_turn_hands_its_item_back_then_errors_it(database_url: st
     try:
         await prepare_database(db)
         now = datetime.now(UTC)
-        [item_id] = await _claimed_items(db, "worker-1", 1)
-        held = ClaimedItem(
-            id=item_id,
-            batch_id=None,
-            agent_id="agent-0",
-            owner_id="owner",
-            model="openai/m",
-            request=TurnRequest(),
-            step_count=0,
-            lease_owner="worker-1",
-            started_at=now,
-        )
+        [held] = await _claimed_items(db, "worker-1", 1)
+        item_id = held.id
         async with db.write() as conn:
             assert await settle_failed_turn(conn, held, "boom", 2, now) is ItemStatus.PENDING
         async with db.write() as conn:
