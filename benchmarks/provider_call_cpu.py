@@ -9,7 +9,10 @@ reports calls/s and this process's CPU time per call (``time.process_time()`` de
 
 Variants (every one starts from the same neutral ``ModelRequest``, so the translation is included):
 
-* ``OpenAIChat`` / ``AnthropicChat``: the adapters as the engine uses them (``WireChat.in_process``:
+* ``OpenAI/Anthropic over HttpTransport``: the default transport of a direct call (decision 0012): our
+  keep-alive HTTP/1.1 client, no SDK.
+
+* ``OpenAIChat`` / ``AnthropicChat``: the adapters over the SDK transport (``WireChat.in_process``:
   aiohttp transport, the body handed over in ``extra_body``, the raw reply read with orjson into a
   ``ModelResponse``).
 * ``openai plain (httpx)``: ``client.chat.completions.create(model=, messages=, tools=, ...)`` on
@@ -129,6 +132,8 @@ async def variants(base: str) -> AsyncIterator[dict[str, Call]]:
     """Each way of making the call, keyed by the name shown in the table."""
     adapter_openai = WireChat.in_process(WireProtocol.OPENAI, base_url=f"{base}/v1", api_key="x")
     adapter_anthropic = WireChat.in_process(WireProtocol.ANTHROPIC, base_url=base, api_key="x")
+    http_openai = WireChat.over_http(WireProtocol.OPENAI, base_url=f"{base}/v1", api_key="x")
+    http_anthropic = WireChat.over_http(WireProtocol.ANTHROPIC, base_url=base, api_key="x")
     plain_httpx = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key="x", max_retries=0)
     plain_aiohttp = openai.AsyncOpenAI(
         base_url=f"{base}/v1", api_key="x", max_retries=0, http_client=openai.DefaultAioHttpClient()
@@ -174,6 +179,8 @@ async def variants(base: str) -> AsyncIterator[dict[str, Call]]:
 
     try:
         yield {
+            "OpenAI over HttpTransport (default)": http_openai.complete,
+            "Anthropic over HttpTransport (default)": http_anthropic.complete,
             "OpenAIChat (adapter)": adapter_openai.complete,
             "openai plain (httpx)": typed(plain_httpx),
             "openai plain (aiohttp)": typed(plain_aiohttp),
@@ -185,6 +192,8 @@ async def variants(base: str) -> AsyncIterator[dict[str, Call]]:
     finally:
         await adapter_openai.close()
         await adapter_anthropic.close()
+        await http_openai.close()
+        await http_anthropic.close()
         await plain_httpx.close()
         await plain_aiohttp.close()
         await anthropic_httpx.close()

@@ -41,11 +41,18 @@ class Settings(BaseSettings):
         default=None, description="TOML file naming further OpenAI-compatible providers (vllm/…, ollama/…)."
     )
 
+    provider_transport: Literal["http", "sdk"] = Field(
+        default="http",
+        description="How a direct call reaches its provider: http, our keep-alive HTTP/1.1 client in this "
+        "process (~50 µs of CPU a call); sdk, the vendor's SDK client (~1,200 µs), run in provider processes "
+        "(decision 0012).",
+    )
     provider_processes: int | None = Field(
         default=None,
         ge=0,
-        description="Child processes that run provider SDK calls on other cores; 0: in this process; "
-        "unset: one per spare core, at most 4. They start after start-up and load an SDK when work comes.",
+        description="With provider_transport=sdk: child processes that run the SDK calls on other cores; "
+        "0: in this process; unset: one per spare core, at most 4. They start after start-up and load an SDK "
+        "when work comes. Unused with the http transport.",
     )
     provider_process_stop_s: float = Field(
         default=10.0, gt=0, description="How long a stopping provider process may finish before it is killed."
@@ -222,6 +229,8 @@ class Settings(BaseSettings):
 
     @property
     def provider_process_count(self) -> int:
+        if self.provider_transport == "http":
+            return 0
         if self.provider_processes is not None:
             return self.provider_processes
         return max(0, min(4, (os.cpu_count() or 1) - 1))

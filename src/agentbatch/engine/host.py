@@ -52,7 +52,7 @@ class EngineHost:
             if processes
             else None
         )
-        self.registry = ProviderRegistry(self.catalog, self.pool)
+        self.registry = ProviderRegistry(self.catalog, self.pool, settings.provider_transport)
         self.gateway = EngineGateway(
             self.registry,
             concurrency=settings.model_concurrency,

@@ -12,7 +12,7 @@ ProviderError
 timed out), not that one request was unlucky; the engine then holds every call to it for a while.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -83,11 +83,30 @@ def parse_json(body: bytes) -> Any:
         ) from error
 
 
+ERROR_BODY_EXCERPT = 1_000
+"""Characters of an error response's body kept in the error's message."""
+
+
+def classify_status(status: int, message: str, retry_after: float | None) -> ProviderError:
+    """An HTTP error status as a ``ProviderError``: 429 rate limited; 5xx (529 included), 408 and 409
+    transient; any other 4xx a rejection of the request itself."""
+    if status == 429:
+        return RateLimited(message, status=429, retry_after=retry_after)
+    if status >= 500 or status in (408, 409):
+        return ProviderUnavailable(message, status=status, retry_after=retry_after)
+    return ProviderRejected(message, status=status)
+
+
+def status_error(status: int, body: bytes, headers: Mapping[str, str]) -> ProviderError:
+    """A non-2xx response read off the wire (``HttpTransport``), worded as the SDKs word it."""
+    text = body[:ERROR_BODY_EXCERPT].decode("utf-8", errors="replace")
+    return classify_status(status, f"Error code: {status} - {text}", retry_after_seconds(headers))
+
+
 @dataclass(frozen=True, slots=True)
 class SdkExceptions:
     """The exception classes of one provider SDK (both Stainless SDKs share this shape)."""
 
-    rate_limited: type[Exception]
     status: type[Exception]
     transport: tuple[type[Exception], ...]
     base: type[Exception]
@@ -98,15 +117,10 @@ def mapped_errors(sdk: SdkExceptions) -> Iterator[None]:
     """Map an SDK's exceptions into ``ProviderError``s at the border, as httpx maps its transport's."""
     try:
         yield
-    except sdk.rate_limited as error:
-        headers = getattr(getattr(error, "response", None), "headers", None)
-        raise RateLimited(str(error), status=429, retry_after=retry_after_seconds(headers)) from error
-    except sdk.status as error:
+    except sdk.status as error:  # the SDKs' RateLimitError is one of these, with status 429
         status = int(getattr(error, "status_code", 500))
         retry_after = retry_after_seconds(getattr(getattr(error, "response", None), "headers", None))
-        if status >= 500 or status in (408, 409):
-            raise ProviderUnavailable(str(error), status=status, retry_after=retry_after) from error
-        raise ProviderRejected(str(error), status=status) from error
+        raise classify_status(status, str(error), retry_after) from error
     except sdk.transport as error:
         raise transport_failure(error) from error
     except sdk.base as error:

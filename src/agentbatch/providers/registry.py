@@ -1,18 +1,22 @@
-"""One chat model per provider endpoint, created on first use and shared by every turn: its SDK calls run
-in this process, or in the provider processes when a pool is given."""
+"""One chat model per provider endpoint, created on first use and shared by every turn: its calls run in
+this process (our HTTP client, or the vendor's SDK), or through the SDK in the provider processes when a
+pool is given."""
 
 from agentbatch.providers.base import ChatModel
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.providers.errors import ProviderRejected
 from agentbatch.providers.process_pool.pool import PooledTransport, ProviderProcessPool
-from agentbatch.providers.transports import api_key, create_transport
+from agentbatch.providers.transports import TransportKind, api_key, create_transport
 from agentbatch.providers.wire_chat import WIRE_FORMATS, Transport, WireChat
 
 
 class ProviderRegistry:
-    def __init__(self, catalog: ProviderCatalog, pool: ProviderProcessPool | None = None) -> None:
+    def __init__(
+        self, catalog: ProviderCatalog, pool: ProviderProcessPool | None = None, kind: TransportKind = "http"
+    ) -> None:
         self.catalog = catalog
         self.pool = pool
+        self.kind = kind
         self._models: dict[str, ChatModel] = {}
 
     def chat_model(self, handle: ModelHandle) -> ChatModel:
@@ -30,7 +34,7 @@ class ProviderRegistry:
             api_key(self.catalog, provider)  # fail here, clearly, if its key is missing
             transport = PooledTransport(self.pool, provider)
         else:
-            transport = create_transport(self.catalog, provider)
+            transport = create_transport(self.catalog, provider, self.kind)
         return WireChat(WIRE_FORMATS[endpoint.protocol], transport)
 
     def warm_up(self) -> None:

@@ -42,7 +42,6 @@ def openai_errors() -> SdkExceptions:
     import openai
 
     return SdkExceptions(
-        rate_limited=openai.RateLimitError,
         status=openai.APIStatusError,
         transport=(openai.APIConnectionError, openai.APITimeoutError),
         base=openai.OpenAIError,
@@ -55,7 +54,6 @@ def anthropic_errors() -> SdkExceptions:
     import anthropic
 
     return SdkExceptions(
-        rate_limited=anthropic.RateLimitError,
         status=anthropic.APIStatusError,
         transport=(anthropic.APIConnectionError, anthropic.APITimeoutError),
         base=anthropic.AnthropicError,

@@ -1,10 +1,13 @@
-"""The in-process transport for a provider endpoint, its key from the SDKs' own variables (the SDK is
-imported when the transport is built: ``sdk_clients``)."""
+"""The in-process transport for a provider endpoint, its key from the SDKs' own variables: our HTTP
+client (``http_transport``, the default) or the vendor's SDK (imported when that transport is built:
+``sdk_clients``)."""
 
 import os
+from typing import Literal
 
 from agentbatch.providers.catalog import BUILT_IN, ProviderCatalog, WireProtocol
 from agentbatch.providers.errors import ProviderRejected
+from agentbatch.providers.http_transport import HttpTransport
 from agentbatch.providers.sdk_clients import SdkTransport
 from agentbatch.providers.wire_chat import Transport
 
@@ -27,8 +30,13 @@ def api_key(catalog: ProviderCatalog, provider: str) -> str:
     return key
 
 
-def create_transport(catalog: ProviderCatalog, provider: str) -> Transport:
+TransportKind = Literal["http", "sdk"]
+
+
+def create_transport(catalog: ProviderCatalog, provider: str, kind: TransportKind = "http") -> Transport:
     key = api_key(catalog, provider)
     endpoint = catalog.endpoint(provider)
     assert endpoint is not None
+    if kind == "http":
+        return HttpTransport.of(endpoint.protocol, base_url=endpoint.base_url, api_key=key)
     return SdkTransport(endpoint.protocol, base_url=endpoint.base_url, api_key=key)

@@ -1,6 +1,6 @@
 """A chat model as two halves: the wire format of its protocol (``openai_wire``, ``anthropic_wire``) and a
-transport that posts a JSON body through the provider's SDK — in this process, or in a provider process
-(``process_pool``) so the SDK's CPU cost runs on another core."""
+transport that posts a JSON body: our HTTP client (``http_transport``), or the provider's SDK in this
+process or in a provider process (``process_pool``) so the SDK's CPU cost runs on another core."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from agentbatch.providers import anthropic_wire, openai_wire
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import WireProtocol
 from agentbatch.providers.errors import parse_json
+from agentbatch.providers.http_transport import HttpTransport
 from agentbatch.providers.sdk_clients import SdkTransport
 
 
@@ -46,6 +47,11 @@ class WireChat:
     def in_process(cls, protocol: WireProtocol, *, base_url: str | None, api_key: str | None) -> "WireChat":
         """The protocol over its vendor's SDK client in this process (``sdk_clients``)."""
         return cls(WIRE_FORMATS[protocol], SdkTransport(protocol, base_url=base_url, api_key=api_key))
+
+    @classmethod
+    def over_http(cls, protocol: WireProtocol, *, base_url: str | None, api_key: str | None) -> "WireChat":
+        """The protocol over our HTTP client in this process (``http_transport``)."""
+        return cls(WIRE_FORMATS[protocol], HttpTransport.of(protocol, base_url=base_url, api_key=api_key))
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         reply = await self.transport.post_json(orjson.dumps(self._wire.request_body(request)))

@@ -25,20 +25,33 @@ class Provider:
     violations: Callable[[dict[str, Any]], list[str]]
 
 
-def _openai(base: str) -> ChatModel:
+def _openai_http(base: str) -> ChatModel:
+    return WireChat.over_http(WireProtocol.OPENAI, base_url=f"{base}/v1", api_key="test")
+
+
+def _anthropic_http(base: str) -> ChatModel:
+    return WireChat.over_http(WireProtocol.ANTHROPIC, base_url=base, api_key="test")
+
+
+def _openai_sdk(base: str) -> ChatModel:
     return WireChat.in_process(WireProtocol.OPENAI, base_url=f"{base}/v1", api_key="test")
 
 
-def _anthropic(base: str) -> ChatModel:
+def _anthropic_sdk(base: str) -> ChatModel:
     return WireChat.in_process(WireProtocol.ANTHROPIC, base_url=base, api_key="test")
 
 
+_OPENAI = "POST /v1/chat/completions"
+_ANTHROPIC = "POST /v1/messages"
 PROVIDERS = {
-    "openai": Provider(
-        "openai", "POST /v1/chat/completions", _openai, openai_wire.request_body, openai_violations
+    # Each protocol over both transports (decision 0012): our HTTP client must answer as the SDK does.
+    "openai-http": Provider("openai", _OPENAI, _openai_http, openai_wire.request_body, openai_violations),
+    "openai-sdk": Provider("openai", _OPENAI, _openai_sdk, openai_wire.request_body, openai_violations),
+    "anthropic-http": Provider(
+        "anthropic", _ANTHROPIC, _anthropic_http, anthropic_wire.request_body, anthropic_violations
     ),
-    "anthropic": Provider(
-        "anthropic", "POST /v1/messages", _anthropic, anthropic_wire.request_body, anthropic_violations
+    "anthropic-sdk": Provider(
+        "anthropic", _ANTHROPIC, _anthropic_sdk, anthropic_wire.request_body, anthropic_violations
     ),
 }
 

@@ -31,7 +31,9 @@ def test_provider_processes_start_with_the_server_and_load_an_sdk_with_the_first
 ) -> None:
     point_sdks_at(monkeypatch, emulator)
     before = _children()
-    with ServerThread(Settings(database_url=sqlite_url, provider_processes=2)) as server:
+    with ServerThread(
+        Settings(database_url=sqlite_url, provider_transport="sdk", provider_processes=2)
+    ) as server:
         children = wait_for(
             lambda: found if len(found := _children() - before) == 2 else None,
             timeout=10,

@@ -48,7 +48,7 @@ class ChildServer:
     def _transport(self, provider: str) -> Transport:
         transport = self._transports.get(provider)
         if transport is None:
-            transport = self._transports[provider] = create_transport(self._catalog, provider)
+            transport = self._transports[provider] = create_transport(self._catalog, provider, "sdk")
         return transport
 
     def _forget(self, call_id: int, _task: "asyncio.Task[None]") -> None:
