@@ -153,29 +153,32 @@ class HttpTransport:
         raise status_error(reply.status, reply.body, reply.retry_after)
 
     async def _send(self, request: bytes) -> HttpReply:
-        connection, reused = self._idle_connection(), True
-        if connection is None:
-            connection, reused = await self._connect(), False
-        while True:
-            self._busy.add(connection)
+        idle = self._idle_connection()
+        if idle is not None:
             try:
-                reply = await connection.exchange(request)
+                return await self._exchange(idle, request)
             except ConnectionClosedEarly as error:
-                connection.close()
-                if not reused or error.answered:
+                if error.answered:
                     raise
-                connection, reused = await self._connect(), False  # it closed as we wrote: once more
-                continue
-            except BaseException:
-                connection.close()
-                raise
-            finally:
-                self._busy.discard(connection)
-            if connection.keep_alive and not connection.closed:
-                self._idle.append(connection)
-            else:
-                connection.close()
-            return reply
+                # it closed as we wrote, before the server read a byte: once more, on a new connection
+        return await self._exchange(await self._connect(), request)
+
+    async def _exchange(self, connection: HttpConnection, request: bytes) -> HttpReply:
+        """One request on ``connection``: back to the idle pool after a kept-alive reply, closed after
+        anything else (a failure, a timeout, a cancel, or a reply that ends the connection)."""
+        self._busy.add(connection)
+        try:
+            reply = await connection.exchange(request)
+        except BaseException:
+            connection.close()
+            raise
+        finally:
+            self._busy.discard(connection)
+        if connection.keep_alive and not connection.closed:
+            self._idle.append(connection)
+        else:
+            connection.close()
+        return reply
 
     def _idle_connection(self) -> HttpConnection | None:
         while self._idle:

@@ -157,6 +157,25 @@ async def test_a_connection_the_server_closed_while_idle_is_replaced(serve) -> N
     await transport.close()
 
 
+async def test_a_kept_connection_closed_before_any_reply_byte_is_retried_once_on_a_new_one(serve) -> None:
+    async def drops_second_on_first_connection(request: Request, writer: asyncio.StreamWriter) -> bool:
+        if request.connection == 1 and len(server.requests) == 2:
+            return False  # closed as the client reused it: not a byte of a reply
+        writer.write(echo(request))
+        return True
+
+    server = await serve(drops_second_on_first_connection)
+    transport = transport_for(server)
+    assert await transport.post_json(b'{"n":1}') == b'{"n":1}'
+    assert await transport.post_json(b'{"n":2}') == b'{"n":2}'
+    assert [(r.connection, r.body) for r in server.requests] == [
+        (1, b'{"n":1}'),
+        (1, b'{"n":2}'),
+        (2, b'{"n":2}'),
+    ]
+    await transport.close()
+
+
 async def test_connection_close_in_the_reply_is_honoured(serve) -> None:
     async def close_header(request: Request, writer: asyncio.StreamWriter) -> bool:
         writer.write(
