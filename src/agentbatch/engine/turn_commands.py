@@ -7,7 +7,6 @@ wait is woken by the agent's turns ending in this process, not by polling the da
 """
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 
 from agentbatch.domain.errors import InvalidRequest, NotFound
@@ -18,6 +17,7 @@ from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.engine.claimed_turns import ClaimedTurns
 from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.signals import EngineSignals
+from agentbatch.engine.wake_waits import wait_until_set
 from agentbatch.runtime.turn_loop import TurnResult
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
@@ -85,8 +85,7 @@ class TurnCommands:
                 if remaining <= 0:
                     busy = f"the agent stayed busy for {self._timeout_s:.0f} s"
                     raise InvalidRequest(f"{busy}; the message is queued as {item_id}")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(turn_ended.wait(), timeout=min(remaining, self._fallback_poll_s))
+                await wait_until_set(turn_ended, min(remaining, self._fallback_poll_s))
 
     async def _run_here(self, item: ClaimedItem) -> TurnResult | None:
         """The turn's result, or None when it did not end the item here (a failed turn handed it back

@@ -7,7 +7,6 @@ workers and limit shares (``Membership``), expired leases and due batches (``Swe
 """
 
 import asyncio
-import contextlib
 import functools
 import logging
 import os
@@ -24,6 +23,7 @@ from agentbatch.engine.leases import LeaseKeeper
 from agentbatch.engine.membership import Membership
 from agentbatch.engine.signals import EngineSignals
 from agentbatch.engine.sweeper import Sweeper
+from agentbatch.engine.wake_waits import wait_until_set
 from agentbatch.store.work_queue import ClaimSlots, WorkQueue
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,7 @@ class Worker:
             await self.claim_and_run(models=None, at_least=1)
             deadline = loop.time() + self._poll
             while not self._new_work and (remaining := deadline - loop.time()) > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=remaining)
+                await wait_until_set(self._wake, remaining)
                 self._wake.clear()
                 if self._new_work:
                     break

@@ -2,12 +2,12 @@
 the gathering window has passed, each batch bounded by the provider's request and byte limits."""
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.engine.wake_waits import wait_until_set
 from agentbatch.providers.quotas import estimated_tokens
 
 
@@ -91,14 +91,12 @@ class Gatherer:
             while self._waiting:
                 remaining = self._first_at + self._window - time.monotonic()
                 if len(self._waiting) < self._enough and remaining > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), remaining)
+                    await wait_until_set(self._wake, remaining)
                     self._wake.clear()
                     continue
                 chunk = self._take(await self._room())
                 if not chunk:  # the quota is full: wait for open requests to end (here or elsewhere)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._recheck)
+                    await wait_until_set(self._wake, self._recheck)
                     self._wake.clear()
                     continue
                 await self._submit(self.provider, self.model, chunk)

@@ -10,7 +10,6 @@ cancel:  a batch whose requests all belong to ended items is cancelled at the pr
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -21,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from tenacity import AsyncRetrying, RetryCallState
 
 from agentbatch.engine.lane.gathering import QueuedStep
+from agentbatch.engine.wake_waits import wait_until_set
 from agentbatch.providers.batch_apis import create_batch_api
 from agentbatch.providers.catalog import ProviderCatalog
 from agentbatch.providers.errors import ProviderError, RateLimited
@@ -220,10 +220,7 @@ class Submitter:
             except Exception:
                 log.exception("polling provider batches failed; will retry")
             due = min(self._next_poll.values(), default=time.monotonic() + self._poll_max)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), max(0.01, min(due - time.monotonic(), self._poll_max))
-                )
+            await wait_until_set(self._wake, max(0.01, min(due - time.monotonic(), self._poll_max)))
             self._wake.clear()
 
     async def _adopt(self) -> None:

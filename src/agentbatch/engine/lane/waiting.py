@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
+from agentbatch.engine.wake_waits import wait_until_set
 from agentbatch.store import provider_batches as lane_store
 from agentbatch.store.database import Database
 
@@ -115,8 +116,7 @@ class LaneWaiter:
         next_recheck = time.monotonic() + self._recheck
         while True:
             if not self._due:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), max(0.0, next_recheck - time.monotonic()))
+                await wait_until_set(self._wake, next_recheck - time.monotonic())
             self._wake.clear()
             if time.monotonic() >= next_recheck:
                 self._due.update(self._watches)
