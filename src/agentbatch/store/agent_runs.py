@@ -11,7 +11,7 @@ from agentbatch.domain.states import UNFINISHED_ITEM_STATUSES, ItemStatus, StopR
 from agentbatch.store import queue
 from agentbatch.store.messages import message_from_row
 from agentbatch.store.steps import complete_finished_batches
-from agentbatch.store.tables import batch_items, messages
+from agentbatch.store.tables import batch_items, item_is_claimable, messages
 
 
 async def cancel_current_turns(
@@ -30,7 +30,7 @@ async def cancel_current_turns(
         query = query.where(
             or_(
                 batch_items.c.status == ItemStatus.RUNNING.value,
-                (batch_items.c.status == ItemStatus.PENDING.value) & batch_items.c.ready,
+                item_is_claimable,
             )
         )
     found = [(row.id, row.batch_id) for row in await conn.execute(query)]

@@ -76,51 +76,54 @@ async def list_batches(
 
 
 async def with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Batch]:
-    """Attach request counts, usage and cost totals to a page of batches: two grouped queries, not N+1."""
+    """Attach request counts, usage and cost totals to a page of batches: one grouped scan of their items
+    (by batch and status), summed per batch here, not N+1 and not one scan for counts and one for usage."""
     result = [_batch_from_row(row) for row in rows]
     if not result:
         return result
     by_id = {batch.id: batch for batch in result}
-    counts = await conn.execute(
+    groups = await conn.execute(
         select(
             batch_items.c.batch_id,
             batch_items.c.status,
             func.count(),
             func.min(batch_items.c.agent_id),
             func.max(batch_items.c.agent_id),
+            *_USAGE_SUMS,
+            *_COST_SUMS,
         )
         .where(batch_items.c.batch_id.in_(by_id))
         .group_by(batch_items.c.batch_id, batch_items.c.status)
     )
     agents: dict[str, set[str]] = {}
-    for batch_id, status, count, lowest_agent, highest_agent in counts:
+    usage: dict[str, list[int]] = {}
+    for batch_id, status, count, lowest_agent, highest_agent, *sums in groups:
         by_id[batch_id].counts.add(ItemStatus(status), count)
         agents.setdefault(batch_id, set()).update((lowest_agent, highest_agent))
+        totals = usage.setdefault(batch_id, [0] * len(sums))
+        for index, value in enumerate(sums):
+            totals[index] += int(value or 0)
     for batch_id, addressed in agents.items():
         by_id[batch_id].agent_id = addressed.pop() if len(addressed) == 1 else None
-    usage = await conn.execute(
-        select(
-            batch_items.c.batch_id,
-            func.sum(batch_items.c.prompt_tokens),
-            func.sum(batch_items.c.completion_tokens),
-            func.sum(batch_items.c.step_count),
-            func.sum(batch_items.c.cached_tokens),
-            func.sum(batch_items.c.cache_write_tokens),
-            *_COST_SUMS,
-        )
-        .where(batch_items.c.batch_id.in_(by_id), batch_items.c.step_count > 0)
-        .group_by(batch_items.c.batch_id)
-    )
-    for batch_id, prompt, completion, step_count, cached, cache_write, *cost in usage:
-        by_id[batch_id].usage = Usage(
-            int(prompt or 0),
-            int(completion or 0),
-            int(step_count or 0),
-            int(cached or 0),
-            int(cache_write or 0),
-        )
-        by_id[batch_id].cost = CostTotals(*(int(value or 0) for value in cost))
+    for batch_id, totals in usage.items():
+        if totals[_STEP_COUNT_SUM] > 0:  # tokens and cost only grow with steps: no step, nothing to add
+            by_id[batch_id].usage = Usage(*totals[: len(_USAGE_SUMS)])
+            by_id[batch_id].cost = CostTotals(*totals[len(_USAGE_SUMS) :])
     return result
+
+
+_USAGE_SUMS = tuple(
+    func.sum(column)
+    for column in (
+        batch_items.c.prompt_tokens,
+        batch_items.c.completion_tokens,
+        batch_items.c.step_count,
+        batch_items.c.cached_tokens,
+        batch_items.c.cache_write_tokens,
+    )
+)
+"""In the order of ``Usage``' fields."""
+_STEP_COUNT_SUM = 2
 
 
 _COST_COLUMNS = (

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.states import UNFINISHED_BATCH_STATUSES, ItemStatus
-from agentbatch.store.tables import batch_items, batches
+from agentbatch.store.tables import batch_items, batches, item_is_claimable
 
 
 @dataclass(slots=True)
@@ -35,9 +35,7 @@ async def read_queue_gauges(conn: AsyncConnection) -> QueueGauges:
     ):
         gauges.items_by_status[status] = count
     for model, count in await conn.execute(
-        select(batch_items.c.model, func.count())
-        .where(batch_items.c.status == ItemStatus.PENDING.value, batch_items.c.ready)
-        .group_by(batch_items.c.model)
+        select(batch_items.c.model, func.count()).where(item_is_claimable).group_by(batch_items.c.model)
     ):
         gauges.ready_by_model[model] = count
     gauges.running_items = (

@@ -23,7 +23,7 @@ from agentbatch.domain.turn_request_json import request_from_json
 from agentbatch.store.bulk import bulk_insert_columns
 from agentbatch.store.dialect import dialect_of
 from agentbatch.store.new_items import NewItem, new_item_columns
-from agentbatch.store.tables import agents, batch_items, batches
+from agentbatch.store.tables import agents, batch_items, batches, item_is_claimable
 
 _CHUNK = 5_000
 
@@ -85,8 +85,7 @@ async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) ->
         return
     live = select(batch_items.c.agent_id).where(
         batch_items.c.agent_id.in_(ids),
-        (batch_items.c.status == ItemStatus.RUNNING.value)
-        | ((batch_items.c.status == ItemStatus.PENDING.value) & batch_items.c.ready),
+        (batch_items.c.status == ItemStatus.RUNNING.value) | item_is_claimable,
     )
     heads = (
         select(func.min(batch_items.c.seq))
@@ -126,11 +125,18 @@ async def cancel_items_of_agent(
 
 
 async def claimable_models(conn: AsyncConnection) -> list[str]:
-    rows = await conn.execute(
-        select(batch_items.c.model)
-        .where(batch_items.c.status == ItemStatus.PENDING.value, batch_items.c.ready)
-        .distinct()
+    """The models that have claimable items, by a skip scan of the claimable index: one seek per model
+    (the next model after the last found), not a pass over every claimable item as DISTINCT makes."""
+    first = select(func.min(batch_items.c.model).label("model")).where(item_is_claimable)
+    found = first.cte("claimable_models", recursive=True)
+    previous = found.alias("previous")
+    following = (
+        select(func.min(batch_items.c.model))
+        .where(item_is_claimable, batch_items.c.model > previous.c.model)
+        .scalar_subquery()
     )
+    found = found.union_all(select(following).where(previous.c.model.is_not(None)))
+    rows = await conn.execute(select(found.c.model).where(found.c.model.is_not(None)))
     return [row.model for row in rows]
 
 
@@ -146,9 +152,7 @@ async def claim_items(
 ) -> list[ClaimedItem]:
     """Lease up to ``limit`` ready items of a model, highest batch priority then oldest first (or the
     one named item)."""
-    candidates = select(batch_items.c.seq).where(
-        batch_items.c.status == ItemStatus.PENDING.value, batch_items.c.ready
-    )
+    candidates = select(batch_items.c.seq).where(item_is_claimable)
     if item_id is not None:
         candidates = candidates.where(batch_items.c.id == item_id)
     if model is not None:

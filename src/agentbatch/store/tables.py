@@ -167,6 +167,8 @@ batches = Table(
     ),
 )
 
+_CLAIMABLE_SQL = "status = 'pending' AND ready"
+
 batch_items = Table(
     "batch_items",
     metadata,
@@ -213,8 +215,8 @@ batch_items = Table(
         "model",
         "claim_rank",
         "seq",
-        sqlite_where=text("status = 'pending' AND ready"),
-        postgresql_where=text("status = 'pending' AND ready"),
+        sqlite_where=text(_CLAIMABLE_SQL),
+        postgresql_where=text(_CLAIMABLE_SQL),
     ),
     Index(
         "ix_batch_items_leases",
@@ -231,6 +233,13 @@ batch_items = Table(
         postgresql_where=text("custom_id IS NOT NULL"),
     ),
 )
+
+item_is_claimable = text("batch_items.status = 'pending' AND batch_items.ready")
+"""An item a worker may claim: pending and its agent's next. Spelled as the predicate of
+``ix_batch_items_claimable``, literally, so that both planners see the query implies it: SQLAlchemy writes
+a Boolean column as ``ready = 1`` on SQLite, which SQLite does not take to imply ``ready`` (the claim and
+the model list scanned every item: 27 ms a claim at 100,000 pending items, 0.2 ms through the index), and
+a bound ``status`` would hide it from PostgreSQL's generic plans. Queries on claimable items use this."""
 
 steps = Table(
     "steps",
