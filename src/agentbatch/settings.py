@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agentbatch.domain.lanes import DirectTransport
+
 DEFAULT_DATABASE_URL = "sqlite:///./agentbatch.db"
 MIB = 1024 * 1024
 
@@ -41,7 +43,7 @@ class Settings(BaseSettings):
         default=None, description="TOML file naming further OpenAI-compatible providers (vllm/…, ollama/…)."
     )
 
-    provider_transport: Literal["http", "sdk"] = Field(
+    provider_transport: DirectTransport = Field(
         default="http",
         description="How a direct call reaches its provider: http, our keep-alive HTTP/1.1 client in this "
         "process (~50 µs of CPU a call); sdk, the vendor's SDK client (~1,200 µs), run in provider processes "

@@ -31,7 +31,8 @@ class BodyLimitMiddleware:
             if body_done or rejected:
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), self.read_timeout_s)
+                async with asyncio.timeout(self.read_timeout_s):  # not wait_for: see engine/wake_waits.py
+                    message = await receive()
             except TimeoutError:
                 # Answer now and tell the app the client left, so it stops reading and stores nothing.
                 rejected = True

@@ -1,6 +1,11 @@
 """How a batch's model calls reach the provider: the lane of each step and the dispatch mode of a batch."""
 
 from enum import StrEnum
+from typing import Literal
+
+DirectTransport = Literal["http", "sdk"]
+"""How a direct call reaches its provider (decision 0012): ``http``, our keep-alive HTTP/1.1 client in
+the engine's process; ``sdk``, the vendor's SDK client, run in provider processes."""
 
 
 class Lane(StrEnum):

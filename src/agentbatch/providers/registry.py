@@ -2,17 +2,21 @@
 this process (our HTTP client, or the vendor's SDK), or through the SDK in the provider processes when a
 pool is given."""
 
+from agentbatch.domain.lanes import DirectTransport
 from agentbatch.providers.base import ChatModel
 from agentbatch.providers.catalog import ModelHandle, ProviderCatalog
 from agentbatch.providers.errors import ProviderRejected
 from agentbatch.providers.process_pool.pool import PooledTransport, ProviderProcessPool
-from agentbatch.providers.transports import TransportKind, api_key, create_transport
+from agentbatch.providers.transports import api_key, create_transport
 from agentbatch.providers.wire_chat import WIRE_FORMATS, Transport, WireChat
 
 
 class ProviderRegistry:
     def __init__(
-        self, catalog: ProviderCatalog, pool: ProviderProcessPool | None = None, kind: TransportKind = "http"
+        self,
+        catalog: ProviderCatalog,
+        pool: ProviderProcessPool | None = None,
+        kind: DirectTransport = "http",
     ) -> None:
         self.catalog = catalog
         self.pool = pool

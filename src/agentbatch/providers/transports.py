@@ -3,8 +3,8 @@ client (``http_transport``, the default) or the vendor's SDK (imported when that
 ``sdk_clients``)."""
 
 import os
-from typing import Literal
 
+from agentbatch.domain.lanes import DirectTransport
 from agentbatch.providers.catalog import BUILT_IN, ProviderCatalog, WireProtocol
 from agentbatch.providers.errors import ProviderRejected
 from agentbatch.providers.http_transport import HttpTransport
@@ -30,10 +30,7 @@ def api_key(catalog: ProviderCatalog, provider: str) -> str:
     return key
 
 
-TransportKind = Literal["http", "sdk"]
-
-
-def create_transport(catalog: ProviderCatalog, provider: str, kind: TransportKind = "http") -> Transport:
+def create_transport(catalog: ProviderCatalog, provider: str, kind: DirectTransport = "http") -> Transport:
     key = api_key(catalog, provider)
     endpoint = catalog.endpoint(provider)
     assert endpoint is not None
