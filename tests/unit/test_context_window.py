@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from agentbatch.domain.messages import Message, Role, ToolCall, ToolReturn, text_part
+from agentbatch.providers.base import ToolSpec
 from agentbatch.runtime.context_window import SystemPromptOverflow, fit
 
 NOW = datetime.now(UTC)
@@ -59,3 +60,20 @@ def test_the_window_never_opens_on_a_tool_result_without_its_call() -> None:
 def test_a_system_prompt_that_leaves_no_room_is_an_overflow() -> None:
     with pytest.raises(SystemPromptOverflow, match="no room"):
         fit("s" * 4000, [], [_message(0)], context_window=500, output_reserve=100)
+
+
+def test_tool_schemas_take_their_size_from_the_window() -> None:
+    history = [_message(n) for n in range(50)]
+    big_schema = {"type": "object", "properties": {f"field_{n}": {"type": "string"} for n in range(100)}}
+    bare = fit("system", [], history, context_window=1_200, output_reserve=100)
+    with_tool = fit(
+        "system", [ToolSpec("t", "d", big_schema)], history, context_window=1_200, output_reserve=100
+    )
+    assert len(with_tool.messages) < len(bare.messages)
+
+
+def test_a_schema_json_cannot_encode_still_counts_against_the_window() -> None:
+    # An integer past 64 bits (orjson refuses it) in a client tool's schema: estimated from its text.
+    schema = {"type": "integer", "maximum": 10**40, "description": "x" * 4_000}
+    with pytest.raises(SystemPromptOverflow):
+        fit("s", [ToolSpec("t", "d", schema)], [_message(0)], context_window=1_000, output_reserve=100)
