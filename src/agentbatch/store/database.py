@@ -19,6 +19,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from agentbatch.store.dialect import POSTGRESQL, SQLITE
 from agentbatch.store.nul_safety import dumps_json, scrub_parameters
+from agentbatch.store.sqlite_one_trip import one_trip_dbapi
 
 Connection = AsyncConnection
 """What store functions take: one connection inside one transaction."""
@@ -42,7 +43,9 @@ class Database:
         self.dialect = SQLITE if self.url.startswith("sqlite") else POSTGRESQL
         self.is_sqlite = self.dialect.single_writer
         options: dict[str, Any] = {"json_serializer": dumps_json, "json_deserializer": orjson.loads}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            options.update(module=one_trip_dbapi())  # a statement, one hand-off to its thread
+        else:
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
