@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
+from agentbatch.domain.batches import Batch
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.paging import PageRequest
+from agentbatch.domain.states import BatchStatus
+from agentbatch.domain.turn_request_json import request_from_json
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
 from agentbatch.store import blocks as block_store
@@ -19,7 +22,8 @@ from agentbatch.store import messages as message_store
 from agentbatch.store import results
 from agentbatch.store import tools as tool_store
 from agentbatch.store.database import Database
-from agentbatch.store.tables import steps
+from agentbatch.store.new_items import NewItem
+from agentbatch.store.tables import batch_items, steps
 from tests.store.builders import (
     T0,
     agent,
@@ -146,6 +150,39 @@ async def test_nul_in_a_block_edit_a_batch_and_its_requests_is_replaced(db: Data
     assert found_block is not None and found_block.block.value == "v2\ufffd"
     assert found_batch is not None and found_batch.metadata == {"k\ufffd": "\ufffd"}
     assert done.request == request("say\ufffd 0")
+
+
+@pytest.mark.parametrize("with_nul", [False, True], ids=["no-nul", "one-nul"])
+async def test_a_batchs_requests_are_stored_each_as_given(db: Database, owner: str, with_nul: bool) -> None:
+    """The request column is encoded in one call and split at raw 0x1F bytes: a request holding that
+    character, or the split sequence itself, stays whole; a NUL in one request is replaced in it alone."""
+    texts = ["plain", "unit\x1fseparator", ',\x1f,{"a":1},\x1f,', "\\u0000 written out", "x,\x1f"]
+    if with_nul:
+        texts.append("nul\x00here")
+    batch = Batch(
+        id=new_id(IdPrefix.BATCH),
+        owner_id=owner,
+        status=BatchStatus.CREATED,
+        request_count=len(texts),
+        created_at=T0,
+        updated_at=T0,
+    )
+    items = [
+        NewItem(agent_id, "openai/gpt-4o-mini", request(text))
+        for agent_id, text in zip(agent_ids(len(texts)), texts, strict=True)
+    ]
+    async with db.write() as conn:
+        await batch_store.insert_batch(conn, batch, items)
+
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(batch_items.c.request)
+            .where(batch_items.c.batch_id == batch.id)
+            .order_by(batch_items.c.seq)
+        )
+        stored = [request_from_json(row.request) for row in rows]
+
+    assert stored == [request(text.replace("\x00", "\ufffd")) for text in texts]
 
 
 @pytest.mark.parametrize("text", UNICODE)

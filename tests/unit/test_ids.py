@@ -21,3 +21,13 @@ def test_ids_minted_in_bulk_are_version_4_uuids_too_and_never_repeat() -> None:
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
     assert len(set(minted)) == 5000
     assert {str(u)[19] for u in parsed} == set("89ab")  # the variant digit keeps its two random bits
+
+
+def test_ids_minted_in_bulk_come_in_ascending_order() -> None:
+    """Rows written together are inserted in id order (locality in the unique index), yet the ids stay
+    random: two draws do not share a range."""
+    first, second = new_ids(IdPrefix.BATCH_ITEM, 2000), new_ids(IdPrefix.BATCH_ITEM, 2000)
+    assert first == sorted(first)
+    assert second == sorted(second)
+    assert not set(first) & set(second)
+    assert min(first) < max(second) and min(second) < max(first)

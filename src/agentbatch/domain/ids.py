@@ -47,16 +47,22 @@ _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def new_ids(prefix: IdPrefix, count: int) -> list[str]:
-    """``count`` ids like ``new_id``'s, from one draw of random bytes and one hex conversion: a
-    100,000-request batch mints its item ids in 0.05 s instead of 0.4 s (``benchmarks/overhead.py``,
-    accept). The version and variant digits are set in the text: the 13th hex digit becomes ``4`` and
-    the 17th keeps its two low random bits under the ``10`` variant bits."""
+    """``count`` ids like ``new_id``'s, in ascending order, from one draw of random bytes and one hex
+    conversion: a 100,000-request batch mints its item ids in 0.05 s instead of 0.4 s
+    (``benchmarks/overhead.py``, accept). The version and variant digits are set in the text: the 13th
+    hex digit becomes ``4`` and the 17th keeps its two low random bits under the ``10`` variant bits.
+
+    Sorted because rows written together are inserted in the order of their ids: each id then lands
+    beside the one before it in the id's unique index instead of on a random page (a fifth less CPU for
+    the insert of a 100,000-item batch on SQLite). The ids stay as random as before; only which request
+    gets which of them follows their order."""
     digits = os.urandom(16 * count).hex()
     head = f"{prefix.value}-"
     found = []
     for start in range(0, 32 * count, 32):
         h = digits[start : start + 32]
         found.append(f"{head}{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}")
+    found.sort()
     return found
 
 

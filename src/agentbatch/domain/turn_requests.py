@@ -2,13 +2,15 @@
 
 A ``TurnRequest`` is built by the API from a request body, stored with its item (the store owns the JSON
 form, ``store/turn_request_json.py``) and read by the runtime's turn loop. Every default of a turn's
-options is written here and nowhere else.
+options is written here and nowhere else. The records are frozen, but built with ``fast_frozen_init``'s
+``__init__``: a large batch builds two per request.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agentbatch.domain.frozen_init import fast_frozen_init
 from agentbatch.domain.messages import ContentPart
 
 DEFAULT_ASSISTANT_TOOL_NAME = "send_message"
@@ -21,6 +23,7 @@ JsonObject = Mapping[str, Any]
 """A JSON object kept as the client sent it (unknown Letta fields, content parts, a tool's schema)."""
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class InputMessage:
     """A plain message of the request, its content normalised to a list of content parts."""
@@ -35,6 +38,7 @@ class InputMessage:
     """Fields Letta knows and this server does not use, kept as given."""
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ApprovalDecision:
     """Approve or deny one waiting tool call."""
@@ -44,6 +48,7 @@ class ApprovalDecision:
     reason: str | None = None
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ToolResultDecision:
     """The result of one waiting client-side tool call, run by the caller."""
@@ -58,6 +63,7 @@ class ToolResultDecision:
 Decision = ApprovalDecision | ToolResultDecision
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ApprovalReply:
     """A reply to a paused turn: one answer for every waiting call (``approve``), or one per call."""
@@ -79,6 +85,7 @@ class ApprovalReply:
 RequestMessage = InputMessage | ApprovalReply
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ClientTool:
     """A tool the caller runs itself: the model may call it; the turn then pauses for its result."""
@@ -96,6 +103,7 @@ class ClientTool:
         return self.parameters or {"type": "object", "properties": {}}
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class TurnRequest:
     """The messages and options of one turn. ``None`` options were not given by the caller."""

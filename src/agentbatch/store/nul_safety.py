@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 
 NUL = "\x00"
+ESCAPED_NUL = b"\\u0000"
+"""How orjson writes a NUL (or, preceded by an escaped backslash, the literal text ``\\u0000``)."""
 REPLACEMENT = "\ufffd"
 # ``\u0000`` in orjson's output, not preceded by an escaped backslash (``\\u0000`` is literal text).
 _ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
@@ -29,7 +31,7 @@ def scrub_text(value: str) -> str:
 def dumps_json(value: Any) -> str:
     """JSON text for a JSON/JSONB column, with every NUL in its strings (and keys) replaced."""
     encoded = orjson.dumps(value)
-    if b"\\u0000" in encoded:
+    if ESCAPED_NUL in encoded:
         encoded = _ESCAPED_NUL.sub(rb"\1\\ufffd", encoded)
     return encoded.decode()
 
