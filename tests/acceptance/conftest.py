@@ -72,5 +72,16 @@ def live_server(
 
 
 @pytest.fixture
+def live_on_each_database(
+    database_url: str, fresh_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Letta]:
+    """API + worker on each database (SQLite, and PostgreSQL where reachable), its providers pointed at
+    the emulator; the SDK strict about every response."""
+    point_sdks_at(monkeypatch, fresh_emulator)
+    with ServerThread(live_settings(database_url)) as running:
+        yield Letta(base_url=running.base_url, max_retries=0, _strict_response_validation=True)
+
+
+@pytest.fixture
 def live(live_server: ServerThread) -> Letta:
     return Letta(base_url=live_server.base_url, max_retries=0, _strict_response_validation=True)

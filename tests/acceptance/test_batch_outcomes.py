@@ -2,17 +2,12 @@
 with, expired requests say which window passed, and ``agent_id`` names the batch's one agent. Run on
 SQLite and PostgreSQL, through the SDK over real HTTP."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from letta_client import Letta
 
-from agentbatch.emulator.server import EmulatorThread
-from agentbatch.server import ServerThread
-from tests.acceptance.conftest import live_settings
 from tests.acceptance.test_batch_engine import finished, items
-from tests.support.live import point_sdks_at
 from tests.support.openapi import assert_matches_spec, declared_fields
 from tests.support.polling import wait_for
 from tests.support.receiver import CallbackReceiver
@@ -23,12 +18,8 @@ EXTENSION_FIELDS = {"request_counts", "usage", "cost", "expires_at", "priority",
 
 
 @pytest.fixture
-def client(
-    database_url: str, fresh_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Letta]:
-    point_sdks_at(monkeypatch, fresh_emulator)
-    with ServerThread(live_settings(database_url)) as running:
-        yield Letta(base_url=running.base_url, max_retries=0, _strict_response_validation=True)
+def client(live_on_each_database: Letta) -> Letta:
+    return live_on_each_database
 
 
 def _run(client: Letta, scripts: list[str], **extra: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -3,28 +3,21 @@ others' next prompt; detaching removes only the link; deleting an agent keeps a 
 uses. Through the SDK over real HTTP, on SQLite and PostgreSQL."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from letta_client import Letta
 
 from agentbatch.emulator.responder import Outcome
 from agentbatch.emulator.server import EmulatorThread
-from agentbatch.server import ServerThread
-from tests.acceptance.conftest import live_settings
 from tests.acceptance.test_batch_engine import finished
-from tests.support.live import point_sdks_at
 
 MODEL = "openai/gpt-4o-mini"
 
 
 @pytest.fixture
-def client(
-    database_url: str, fresh_emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Letta]:
-    point_sdks_at(monkeypatch, fresh_emulator)
-    with ServerThread(live_settings(database_url)) as running:
-        yield Letta(base_url=running.base_url, max_retries=0, _strict_response_validation=True)
+def client(live_on_each_database: Letta) -> Letta:
+    return live_on_each_database
 
 
 @pytest.fixture
