@@ -141,9 +141,11 @@ async def store_batch(
     expires_at: datetime | None = None,
     model: str = "openai/gpt-4o-mini",
     text: str = "request",
+    texts: Sequence[str] | None = None,
     metadata: dict[str, object] | None = None,
 ) -> StoredBatch:
-    """A batch with one request per agent id given (an agent may appear more than once)."""
+    """A batch with one request per agent id given (an agent may appear more than once): ``text`` and
+    the request's number, or each of ``texts`` exactly as given."""
     batch = Batch(
         id=new_id(IdPrefix.BATCH),
         owner_id=owner,
@@ -156,9 +158,10 @@ async def store_batch(
         expires_at=expires_at,
     )
     names = custom_ids if custom_ids is not None else [None] * len(agent_ids)
+    request_texts = texts if texts is not None else [f"{text} {n}" for n in range(len(agent_ids))]
     items = [
-        NewItem(agent_id, model, request(f"{text} {n}"), custom_id=custom_id)
-        for n, (agent_id, custom_id) in enumerate(zip(agent_ids, names, strict=True))
+        NewItem(agent_id, model, request(request_text), custom_id=custom_id)
+        for agent_id, custom_id, request_text in zip(agent_ids, names, request_texts, strict=True)
     ]
     async with db.write() as conn:
         await batch_store.insert_batch(conn, batch, items)

@@ -10,10 +10,8 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
-from agentbatch.domain.batches import Batch
 from agentbatch.domain.ids import IdPrefix, new_id
 from agentbatch.domain.paging import PageRequest
-from agentbatch.domain.states import BatchStatus
 from agentbatch.domain.turn_request_json import request_from_json
 from agentbatch.store import agents as agent_store
 from agentbatch.store import batches as batch_store
@@ -22,7 +20,6 @@ from agentbatch.store import messages as message_store
 from agentbatch.store import results
 from agentbatch.store import tools as tool_store
 from agentbatch.store.database import Database
-from agentbatch.store.new_items import NewItem
 from agentbatch.store.tables import batch_items, steps
 from tests.store.builders import (
     T0,
@@ -159,20 +156,7 @@ async def test_a_batchs_requests_are_stored_each_as_given(db: Database, owner: s
     texts = ["plain", "unit\x1fseparator", ',\x1f,{"a":1},\x1f,', "\\u0000 written out", "x,\x1f"]
     if with_nul:
         texts.append("nul\x00here")
-    batch = Batch(
-        id=new_id(IdPrefix.BATCH),
-        owner_id=owner,
-        status=BatchStatus.CREATED,
-        request_count=len(texts),
-        created_at=T0,
-        updated_at=T0,
-    )
-    items = [
-        NewItem(agent_id, "openai/gpt-4o-mini", request(text))
-        for agent_id, text in zip(agent_ids(len(texts)), texts, strict=True)
-    ]
-    async with db.write() as conn:
-        await batch_store.insert_batch(conn, batch, items)
+    batch = await store_batch(db, owner, agent_ids(len(texts)), texts=texts)
 
     async with db.read() as conn:
         rows = await conn.execute(

@@ -34,7 +34,7 @@ class SystemPromptOverflow(Exception):
     pass
 
 
-def estimate_tokens(text: str) -> int:
+def estimate_tokens(text: str | bytes) -> int:
     return len(text) // CHARS_PER_TOKEN + 1
 
 
@@ -47,13 +47,14 @@ def message_tokens(message: Message) -> int:
     return size // CHARS_PER_TOKEN + TOKENS_PER_MESSAGE
 
 
-def _schema_chars(parameters: Mapping[str, object]) -> int:
-    """A tool schema's size as JSON: orjson's, not str()'s (the same to a few percent at a seventh of the
-    cost, paid for every tool at every step); str() only for what orjson refuses (an int past 64 bits)."""
+def _schema_text(parameters: Mapping[str, object]) -> str | bytes:
+    """A tool schema as JSON, to be sized: orjson's, not str()'s (the same size to a few percent at a
+    seventh of the cost, paid for every tool at every step); str() only for what orjson refuses (an int
+    past 64 bits)."""
     try:
-        return len(orjson.dumps(parameters))
+        return orjson.dumps(parameters)
     except orjson.JSONEncodeError:
-        return len(str(parameters))
+        return str(parameters)
 
 
 def output_reserve(context_window: int, max_tokens: int | None) -> int:
@@ -70,7 +71,7 @@ def fit(
 ) -> Window:
     """The newest messages that fit beside the system prompt and tools (SystemPromptOverflow if none)."""
     fixed = estimate_tokens(system) + sum(
-        estimate_tokens(tool.name + tool.description) + _schema_chars(tool.parameters) // CHARS_PER_TOKEN + 1
+        estimate_tokens(tool.name + tool.description) + estimate_tokens(_schema_text(tool.parameters))
         for tool in tools
     )
     budget = context_window - output_reserve - fixed

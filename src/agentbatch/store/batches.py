@@ -106,8 +106,9 @@ async def with_progress(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list
     for batch_id, addressed in agents.items():
         by_id[batch_id].agent_id = addressed.pop() if len(addressed) == 1 else None
     for batch_id, totals in usage.items():
-        if totals[_STEP_COUNT_SUM] > 0:  # tokens and cost only grow with steps: no step, nothing to add
-            by_id[batch_id].usage = Usage(*totals[: len(_USAGE_SUMS)])
+        used = Usage(*totals[: len(_USAGE_SUMS)])
+        if used.step_count > 0:  # tokens and cost only grow with steps: no step, nothing to add
+            by_id[batch_id].usage = used
             by_id[batch_id].cost = CostTotals(*totals[len(_USAGE_SUMS) :])
     return result
 
@@ -123,7 +124,6 @@ _USAGE_SUMS = tuple(
     )
 )
 """In the order of ``Usage``' fields."""
-_STEP_COUNT_SUM = 2
 
 
 _COST_COLUMNS = (

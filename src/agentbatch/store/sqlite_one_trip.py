@@ -5,7 +5,8 @@ SQLAlchemy a statement costs four such hand-offs (open a cursor, execute, fetch 
 is a wake-up of the thread and of the event loop: on the 2-core box of ``benchmarks/overhead.py`` about
 55 µs of CPU apiece, against ~5 µs for the statement itself. Here a statement is one hand-off: the thread
 opens a cursor, executes, fetches every row and closes it, and the cursor SQLAlchemy holds answers
-``description``, ``rowcount`` and ``fetchall`` from what came back.
+``description``, ``rowcount`` and ``fetchall`` from what came back. SQLAlchemy's buffered cursor is all
+it serves: no server-side cursor (``stream_results``), which the store never asks for.
 
 This module stands in for the ``aiosqlite`` module under SQLAlchemy's aiosqlite adapter (see
 ``one_trip_dbapi``): the same names, but ``connect`` returns a ``OneTripConnection``. It leans on
@@ -14,6 +15,7 @@ the minor version these were read from, and the store's whole suite runs through
 """
 
 import sqlite3
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -72,7 +74,6 @@ class OneTripCursor:
     def __init__(self, connection: "OneTripConnection") -> None:
         self._connection = connection
         self._rows: list[Any] = []
-        self._next = 0
         self.description: Description = None
         self.rowcount = -1
         self.lastrowid: int | None = None
@@ -95,24 +96,10 @@ class OneTripCursor:
         hand_off: Callable[..., Awaitable[Outcome]] = connection._execute
         outcome = await hand_off(_run, connection._conn, sql, parameters, many)
         self._rows, self.description, self.rowcount, self.lastrowid = outcome
-        self._next = 0
         return self
 
-    async def fetchone(self) -> Any:
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
-
-    async def fetchmany(self, size: int | None = None) -> Sequence[Any]:
-        count = self.arraysize if size is None else size
-        rows = self._rows[self._next : self._next + count]
-        self._next += len(rows)
-        return rows
-
     async def fetchall(self) -> Sequence[Any]:
-        rows = self._rows[self._next :]
-        self._next = len(self._rows)
+        rows, self._rows = self._rows, []
         return rows
 
     async def close(self) -> None:
@@ -140,6 +127,4 @@ def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTr
 
 def one_trip_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """SQLAlchemy's aiosqlite adapter over this module (``create_async_engine(..., module=...)``)."""
-    import agentbatch.store.sqlite_one_trip as this_module
-
-    return AsyncAdapt_aiosqlite_dbapi(this_module, sqlite3)
+    return AsyncAdapt_aiosqlite_dbapi(sys.modules[__name__], sqlite3)
