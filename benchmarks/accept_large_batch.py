@@ -1,5 +1,7 @@
 """How long agentbatch takes to accept one very large batch (validation, one transaction, bulk insert),
-on SQLite and PostgreSQL. The batch is cancelled right after, so no provider is needed.
+on SQLite and PostgreSQL, into an empty queue and again for the same agents behind it (each agent's new
+items then wait behind its queued ones: the submission reads which agents are busy). The batches are
+cancelled right after, so no provider is needed.
 
     .venv/bin/python benchmarks/accept_large_batch.py [--requests 100000] [--agents 1000]
 """
@@ -27,7 +29,7 @@ def rss_mib(pid: int) -> float:
 
 def measure(
     database_url: str, requests: int, agents: int, workdir: Path
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float, float, float, float]:
     port = free_port()
     env = {"AGENTBATCH_DATABASE_URL": database_url, "AGENTBATCH_PROVIDER_PROCESSES": "0"}
     server = spawn_agentbatch(
@@ -48,17 +50,22 @@ def measure(
                 }
             )
             before = rss_mib(server.pid)
-            started = time.perf_counter()
-            response = client.post(
-                "/v1/messages/batches", content=body, headers={"content-type": "application/json"}
-            )
-            accepted = time.perf_counter() - started
-            response.raise_for_status()
-            batch = response.json()
-            assert batch["request_counts"]["total"] == requests
+            timings: list[float] = []
+            batch_ids: list[str] = []
+            for _ in range(2):  # into an empty queue, then behind the first batch
+                started = time.perf_counter()
+                response = client.post(
+                    "/v1/messages/batches", content=body, headers={"content-type": "application/json"}
+                )
+                timings.append(time.perf_counter() - started)
+                response.raise_for_status()
+                batch = response.json()
+                assert batch["request_counts"]["total"] == requests
+                batch_ids.append(batch["id"])
             peak = rss_mib(server.pid)
-            client.patch(f"/v1/messages/batches/{batch['id']}/cancel").raise_for_status()
-        return accepted, len(body) / 1024 / 1024, before, peak
+            for batch_id in batch_ids:
+                client.patch(f"/v1/messages/batches/{batch_id}/cancel").raise_for_status()
+        return timings[0], timings[1], len(body) / 1024 / 1024, before, peak
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -70,7 +77,15 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=1_000)
     args = parser.parse_args()
     table = Table(title=f"accepting one batch of {args.requests:,} requests over {args.agents:,} agents")
-    for column in ("database", "body", "accepted in", "requests/s", "server RSS before → after"):
+    columns = (
+        "database",
+        "body",
+        "accepted in",
+        "requests/s",
+        "behind a queued batch",
+        "server RSS before → after",
+    )
+    for column in columns:
         table.add_column(column)
     with tempfile.TemporaryDirectory(prefix="agentbatch-accept-") as tmp:
         workdir = Path(tmp)
@@ -79,12 +94,13 @@ def main() -> None:
         if postgres is not None:
             targets.append(("PostgreSQL", postgres))
         for label, url in targets:
-            seconds, mib, before, peak = measure(url, args.requests, args.agents, workdir)
+            seconds, behind, mib, before, peak = measure(url, args.requests, args.agents, workdir)
             table.add_row(
                 label,
                 f"{mib:.1f} MiB",
                 f"{seconds:.2f} s",
                 f"{args.requests / seconds:,.0f}",
+                f"{behind:.2f} s",
                 f"{before:.0f} → {peak:.0f} MiB",
             )
         if postgres is not None:

@@ -1,10 +1,12 @@
 """Engine throughput: steps/s at 0 ms emulated latency (SQLite; PostgreSQL with one and two workers), and
-completion time at a fixed latency against the latency-bound limit.
+completion time at a fixed latency against the latency-bound limit, and steps/s when each agent has a queue
+of requests (its turns run one after another: every turn's end promotes the agent's next item).
 
 The emulator and agentbatch (with its provider processes) run as separate processes, scheduled by the
 OS (``PIN=1`` pins agentbatch to the first CPU and the emulator to the second instead). Run:
 
-    .venv/bin/python benchmarks/engine_throughput.py [--agents 2000] [--scenarios sqlite,pg1,pg2,latency]
+    .venv/bin/python benchmarks/engine_throughput.py [--agents 2000] \
+        [--scenarios sqlite,pg1,pg2,latency,queued]
 """
 
 import argparse
@@ -45,7 +47,9 @@ def pin(pid: int, cpu_index: int) -> None:
         os.sched_setaffinity(pid, {CPUS[cpu_index % len(CPUS)]})
 
 
-def run_batch(base_url: str, agents: int, script: str, steps_per_request: int, scenario: str) -> Outcome:
+def run_batch(
+    base_url: str, agents: int, script: str, steps_per_request: int, scenario: str, per_agent: int = 1
+) -> Outcome:
     with httpx.Client(base_url=base_url, timeout=300) as client:
         ids = [
             client.post("/v1/agents/", json={"model": "openai/bench", "include_base_tools": True}).json()[
@@ -53,7 +57,7 @@ def run_batch(base_url: str, agents: int, script: str, steps_per_request: int, s
             ]
             for _ in range(agents)
         ]
-        requests = [{"agent_id": agent_id, "input": script} for agent_id in ids]
+        requests = [{"agent_id": agent_id, "input": script} for _ in range(per_agent) for agent_id in ids]
         started = time.perf_counter()
         batch = client.post("/v1/messages/batches", json={"requests": requests}).raise_for_status().json()
         accept_s = time.perf_counter() - started
@@ -63,13 +67,15 @@ def run_batch(base_url: str, agents: int, script: str, steps_per_request: int, s
     created = datetime.fromisoformat(batch["created_at"])
     completed = datetime.fromisoformat(batch["completed_at"])
     steps = batch["usage"]["step_count"]
-    assert steps == agents * steps_per_request, (steps, batch["request_counts"])
-    outcome = Outcome(scenario, agents, steps, (completed - created).total_seconds(), accept_s)
+    assert steps == len(requests) * steps_per_request, (steps, batch["request_counts"])
+    outcome = Outcome(scenario, len(requests), steps, (completed - created).total_seconds(), accept_s)
     outcome.ttft_s = (batch["ttft_ns"] or 0) / 1e9
     return outcome
 
 
-def scenario(name: str, agents: int, workdir: Path, latency_ms: float, workers: int, url: str) -> Outcome:
+def scenario(
+    name: str, agents: int, workdir: Path, latency_ms: float, workers: int, url: str, per_agent: int = 1
+) -> Outcome:
     script = "[[tool:conversation_search]] benchmark turn"
     with EmulatorProcess(latency_ms=latency_ms) as emulator:
         pin_emulator(emulator)
@@ -94,7 +100,7 @@ def scenario(name: str, agents: int, workdir: Path, latency_ms: float, workers: 
         try:
             wait_healthy(f"http://127.0.0.1:{port}", processes[0])
             time.sleep(2)  # let the workers finish starting (imports, migrations)
-            outcome = run_batch(f"http://127.0.0.1:{port}", agents, script, 2, name)
+            outcome = run_batch(f"http://127.0.0.1:{port}", agents, script, 2, name, per_agent)
         finally:
             for process in processes:
                 process.terminate()
@@ -121,7 +127,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--latency-agents", type=int, default=1024)
     parser.add_argument("--latency-ms", type=float, default=250)
-    parser.add_argument("--scenarios", default="sqlite,pg1,pg2,latency")
+    parser.add_argument("--queued-agents", type=int, default=100)
+    parser.add_argument("--queued-per-agent", type=int, default=40)
+    parser.add_argument("--scenarios", default="sqlite,pg1,pg2,latency,queued")
     args = parser.parse_args()
     console = Console(width=160)
     chosen = args.scenarios.split(",")
@@ -148,6 +156,13 @@ def main() -> None:
             concurrency = 64  # calls in flight per model (AGENTBATCH_MODEL_CONCURRENCY default)
             bound = n * 2 * args.latency_ms / 1000 / concurrency
             outcome.note = f"latency bound {bound:.2f} s = {outcome.seconds / bound:.2f}x of it"
+            outcomes.append(outcome)
+        if "queued" in chosen:
+            url = f"sqlite:///{workdir / 'queued.db'}"
+            agents, per_agent = args.queued_agents, args.queued_per_agent
+            label = f"SQLite, 0 ms, {per_agent} queued per agent"
+            outcome = scenario(label, agents, workdir, 0, 1, url, per_agent)
+            outcome.note = f"{agents} agents, each running its {per_agent} turns in order"
             outcomes.append(outcome)
     table = Table(title=f"engine throughput ({os.cpu_count()} CPUs; 2 steps per request)")
     for column in (

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agentbatch.domain.messages import Message, Role
 from agentbatch.domain.states import UNFINISHED_ITEM_STATUSES, ItemStatus, StopReason
 from agentbatch.store import queue
+from agentbatch.store.item_predicates import item_is_agent_head, item_is_unfinished
 from agentbatch.store.messages import message_from_row
 from agentbatch.store.steps import complete_finished_batches
-from agentbatch.store.tables import batch_items, item_is_claimable, messages
+from agentbatch.store.tables import batch_items, messages
 
 
 async def cancel_current_turns(
@@ -22,17 +23,12 @@ async def cancel_current_turns(
     unfinished completes; the agent's next item becomes ready."""
     await queue.lock_agents(conn, [agent_id])
     query = select(batch_items.c.id, batch_items.c.batch_id).where(
-        batch_items.c.agent_id == agent_id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES)
+        batch_items.c.agent_id == agent_id, item_is_unfinished
     )
     if item_ids is not None:
         query = query.where(batch_items.c.id.in_(list(item_ids)))
     else:
-        query = query.where(
-            or_(
-                batch_items.c.status == ItemStatus.RUNNING.value,
-                item_is_claimable,
-            )
-        )
+        query = query.where(item_is_agent_head)
     found = [(row.id, row.batch_id) for row in await conn.execute(query)]
     if not found:
         return []
@@ -59,9 +55,7 @@ async def cancel_current_turns(
 
 async def reset_history(conn: AsyncConnection, agent_id: str) -> int:
     """Delete the agent's messages, except those of a turn still unfinished (it goes on untouched)."""
-    unfinished = select(batch_items.c.id).where(
-        batch_items.c.agent_id == agent_id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES)
-    )
+    unfinished = select(batch_items.c.id).where(batch_items.c.agent_id == agent_id, item_is_unfinished)
     result = await conn.execute(
         delete(messages).where(
             messages.c.agent_id == agent_id,

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.states import UNFINISHED_BATCH_STATUSES, ItemStatus
-from agentbatch.store.tables import batch_items, batches, item_is_claimable
+from agentbatch.store.item_predicates import item_is_claimable
+from agentbatch.store.tables import batch_items, batches
 
 
 @dataclass(slots=True)

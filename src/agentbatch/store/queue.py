@@ -8,12 +8,11 @@ submission and a turn's end for the same agent cannot miss each other.
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, column, func, select, update, values
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.states import (
     UNFINISHED_BATCH_STATUSES,
-    UNFINISHED_ITEM_STATUSES,
     BatchStatus,
     ItemStatus,
     StopReason,
@@ -22,8 +21,9 @@ from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_request_json import request_from_json
 from agentbatch.store.bulk import bulk_insert_columns
 from agentbatch.store.dialect import dialect_of
+from agentbatch.store.item_predicates import item_is_agent_head, item_is_claimable, item_is_unfinished
 from agentbatch.store.new_items import NewItem, new_item_columns
-from agentbatch.store.tables import agents, batch_items, batches, item_is_claimable
+from agentbatch.store.tables import agents, batch_items, batches
 
 _CHUNK = 5_000
 
@@ -60,42 +60,41 @@ async def lock_agents(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:
 
 
 async def agents_with_unfinished_items(conn: AsyncConnection, agent_ids: Iterable[str]) -> set[str]:
+    """Those of the agents with an unfinished item: those with a head, one index entry each, however many
+    items they have queued or have run before."""
     ids = list(set(agent_ids))
     busy: set[str] = set()
     for start in range(0, len(ids), _CHUNK):
         rows = await conn.execute(
-            select(batch_items.c.agent_id)
-            .where(
-                batch_items.c.agent_id.in_(ids[start : start + _CHUNK]),
-                batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES),
+            select(batch_items.c.agent_id).where(
+                batch_items.c.agent_id.in_(ids[start : start + _CHUNK]), item_is_agent_head
             )
-            .distinct()
         )
         busy.update(row.agent_id for row in rows)
     return busy
 
 
 async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:
-    """Make each agent's oldest pending item claimable, unless the agent still has a live item.
+    """Make each agent's oldest unfinished item its head (ready), unless the agent still has one.
 
     Called in every transaction that ends items (a turn's end, cancel, expiry), after ``lock_agents``.
+    Per agent without a head, one seek: the first entry of ``ix_batch_items_agent_unfinished``, whatever
+    the length of its queue or of its history.
     """
-    ids = list(set(agent_ids))
+    ids = sorted(set(agent_ids))
     if not ids:
         return
-    live = select(batch_items.c.agent_id).where(
-        batch_items.c.agent_id.in_(ids),
-        (batch_items.c.status == ItemStatus.RUNNING.value) | item_is_claimable,
+    candidates = values(column("agent_id", String), name="promoted").data([(i,) for i in ids]).cte()
+    headed = select(batch_items.c.agent_id).where(batch_items.c.agent_id.in_(ids), item_is_agent_head)
+    oldest_unfinished = (
+        select(batch_items.c.seq)
+        .where(batch_items.c.agent_id == candidates.c.agent_id, item_is_unfinished)
+        .order_by(batch_items.c.seq)
+        .limit(1)
+        .correlate(candidates)
+        .scalar_subquery()
     )
-    heads = (
-        select(func.min(batch_items.c.seq))
-        .where(
-            batch_items.c.agent_id.in_(ids),
-            batch_items.c.agent_id.not_in(live),
-            batch_items.c.status == ItemStatus.PENDING.value,
-        )
-        .group_by(batch_items.c.agent_id)
-    )
+    heads = select(oldest_unfinished).where(candidates.c.agent_id.not_in(headed))
     await conn.execute(update(batch_items).where(batch_items.c.seq.in_(heads)).values(ready=True))
 
 
@@ -108,7 +107,7 @@ async def cancel_items_of_agent(
     nothing."""
     rows = await conn.execute(
         update(batch_items)
-        .where(batch_items.c.agent_id == agent_id, batch_items.c.status.in_(UNFINISHED_ITEM_STATUSES))
+        .where(batch_items.c.agent_id == agent_id, item_is_unfinished)
         .values(
             status=ItemStatus.CANCELLED.value,
             stop_reason=StopReason.CANCELLED.value,

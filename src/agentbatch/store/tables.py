@@ -18,6 +18,13 @@ from sqlalchemy import (
 )
 
 from agentbatch.store.column_types import JsonColumn, SequenceKey, UtcDateTime
+from agentbatch.store.item_predicates import AGENT_HEAD_SQL, CLAIMABLE_SQL, UNFINISHED_SQL
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows matching ``where`` only, on both databases."""
+    return Index(name, *columns, unique=unique, sqlite_where=text(where), postgresql_where=text(where))
+
 
 metadata = MetaData(
     naming_convention={
@@ -106,13 +113,7 @@ tools = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("owner_id", "name", name="uq_tools_owner_name"),
     Column("metadata_json", JsonColumn, doc="The tool's ``metadata_``, as given."),
-    Index(
-        "uq_tools_builtin_name",
-        "name",
-        unique=True,
-        sqlite_where=text("owner_id IS NULL"),
-        postgresql_where=text("owner_id IS NULL"),
-    ),
+    partial_index("uq_tools_builtin_name", "name", where="owner_id IS NULL", unique=True),
 )
 
 agent_tools = Table(
@@ -153,21 +154,9 @@ batches = Table(
     Column("callback_retry_until", UtcDateTime, doc="Failed callback attempts are retried until then."),
     Column("priority", Integer, nullable=False, server_default="0", doc="Higher is claimed first."),
     Index("ix_batches_owner_created", "owner_id", "created_at", "id"),
-    Index(
-        "ix_batches_unfinished",
-        "status",
-        sqlite_where=text("status IN ('created', 'pending', 'running')"),
-        postgresql_where=text("status IN ('created', 'pending', 'running')"),
-    ),
-    Index(
-        "ix_batches_callback_due",
-        "callback_due_at",
-        sqlite_where=text("callback_due_at IS NOT NULL"),
-        postgresql_where=text("callback_due_at IS NOT NULL"),
-    ),
+    partial_index("ix_batches_unfinished", "status", where="status IN ('created', 'pending', 'running')"),
+    partial_index("ix_batches_callback_due", "callback_due_at", where="callback_due_at IS NOT NULL"),
 )
-
-_CLAIMABLE_SQL = "status = 'pending' AND ready"
 
 batch_items = Table(
     "batch_items",
@@ -208,38 +197,15 @@ batch_items = Table(
     Column("unpriced_steps", Integer, nullable=False, server_default="0", doc="Steps of unpriced models."),
     Column("provider_batch_steps", Integer, nullable=False, server_default="0"),
     Index("ix_batch_items_batch_status", "batch_id", "status"),
-    Index("ix_batch_items_agent", "agent_id", "seq"),
+    partial_index("ix_batch_items_agent_unfinished", "agent_id", "seq", where=UNFINISHED_SQL),
+    partial_index("ix_batch_items_agent_head", "agent_id", where=AGENT_HEAD_SQL),
     Index("ix_batch_items_batch_seq", "batch_id", "seq"),
-    Index(
-        "ix_batch_items_claimable",
-        "model",
-        "claim_rank",
-        "seq",
-        sqlite_where=text(_CLAIMABLE_SQL),
-        postgresql_where=text(_CLAIMABLE_SQL),
-    ),
-    Index(
-        "ix_batch_items_leases",
-        "lease_expires_at",
-        sqlite_where=text("status = 'running'"),
-        postgresql_where=text("status = 'running'"),
-    ),
-    Index(
-        "uq_batch_items_custom_id",
-        "batch_id",
-        "custom_id",
-        unique=True,
-        sqlite_where=text("custom_id IS NOT NULL"),
-        postgresql_where=text("custom_id IS NOT NULL"),
+    partial_index("ix_batch_items_claimable", "model", "claim_rank", "seq", where=CLAIMABLE_SQL),
+    partial_index("ix_batch_items_leases", "lease_expires_at", where="status = 'running'"),
+    partial_index(
+        "uq_batch_items_custom_id", "batch_id", "custom_id", where="custom_id IS NOT NULL", unique=True
     ),
 )
-
-item_is_claimable = text("batch_items.status = 'pending' AND batch_items.ready")
-"""An item a worker may claim: pending and its agent's next. Spelled as the predicate of
-``ix_batch_items_claimable``, literally, so that both planners see the query implies it: SQLAlchemy writes
-a Boolean column as ``ready = 1`` on SQLite, which SQLite does not take to imply ``ready`` (the claim and
-the model list scanned every item: 27 ms a claim at 100,000 pending items, 0.2 ms through the index), and
-a bound ``status`` would hide it from PostgreSQL's generic plans. Queries on claimable items use this."""
 
 steps = Table(
     "steps",
@@ -369,12 +335,7 @@ provider_batches = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("submitted_at", UtcDateTime),
     Column("ended_at", UtcDateTime),
-    Index(
-        "ix_provider_batches_open",
-        "status",
-        sqlite_where=text("status <> 'ended'"),
-        postgresql_where=text("status <> 'ended'"),
-    ),
+    partial_index("ix_provider_batches_open", "status", where="status <> 'ended'"),
 )
 
 provider_batch_requests = Table(
