@@ -14,7 +14,8 @@
 
 ``--before-src DIR`` measures another checkout's ``src`` directory (e.g. ``git archive 88ad900 src | tar
 -x -C /tmp/before`` and pass ``/tmp/before/src``) in the same run, each figure beside this one's.
-``--repeat N`` runs the steps figure (and its baseline) N times and shows the median and the range. The
+``--repeat N`` runs the steps figure (and its baseline) and the accept N times, interleaved with the
+``--before-src`` runs, and shows the median and the range. The
 box is shared: the title states the load average; compare the ratios of one run, not figures across
 runs. ``--readme README.md`` writes the table between the ``overhead-table`` markers. Run:
 
@@ -71,14 +72,21 @@ class Figures:
     main_mib: float = 0.0
     processes: int = 0
     step_runs: tuple[StepRun, ...] = field(default_factory=tuple)
-    accept_s: float = 0.0
-    accept_cpu_s: float = 0.0
+    accept_runs: tuple[tuple[float, float], ...] = ()  # server seconds, server CPU seconds
     submit_s: float = 0.0
     parse_s: float = 0.0
 
     @property
     def steps_per_s(self) -> float:
         return statistics.median(run.steps_per_s for run in self.step_runs) if self.step_runs else 0.0
+
+    @property
+    def accept_s(self) -> float:
+        return statistics.median(run[0] for run in self.accept_runs) if self.accept_runs else 0.0
+
+    @property
+    def accept_cpu_s(self) -> float:
+        return statistics.median(run[1] for run in self.accept_runs) if self.accept_runs else 0.0
 
     def median_ms(self, part: str) -> float:
         return statistics.median(getattr(run, part) for run in self.step_runs) if self.step_runs else 0.0
@@ -170,9 +178,9 @@ def request_lines(ids: list[str], requests: int) -> list[bytes]:
     ]
 
 
-def accept(workdir: Path, env: dict[str, str], requests: int, agents: int) -> Figures:
-    """Server seconds (and its CPU seconds) to accept the body, seconds of the CLI's submit of it as
-    JSONL, and orjson's parse of it alone."""
+def accept(workdir: Path, env: dict[str, str], requests: int, agents: int, with_submit: bool) -> Figures:
+    """Server seconds (and its CPU seconds) to accept the body, orjson's parse of it alone and, with
+    ``with_submit``, seconds of the CLI's submit of it as JSONL."""
     env = {**env, "AGENTBATCH_DATABASE_URL": f"sqlite:///{workdir / 'accept.db'}"}
     (workdir / "accept.db").unlink(missing_ok=True)
     server, base, _ready = start_server(workdir, env, "--no-worker")
@@ -194,6 +202,8 @@ def accept(workdir: Path, env: dict[str, str], requests: int, agents: int) -> Fi
             accept_s = time.perf_counter() - started
             accept_cpu_s = cpu_seconds(server.pid) - cpu_before
             client.patch(f"/v1/messages/batches/{response.raise_for_status().json()['id']}/cancel")
+            if not with_submit:
+                return Figures(accept_runs=((accept_s, accept_cpu_s),), parse_s=parse_s)
             jsonl = workdir / "requests.jsonl"
             jsonl.write_bytes(b"\n".join(lines) + b"\n")
             started = time.perf_counter()
@@ -208,7 +218,7 @@ def accept(workdir: Path, env: dict[str, str], requests: int, agents: int) -> Fi
             client.patch(f"/v1/messages/batches/{submitted.stdout.strip()}/cancel")
     finally:
         stop(server)
-    return Figures(accept_s=accept_s, accept_cpu_s=accept_cpu_s, submit_s=submit_s, parse_s=parse_s)
+    return Figures(accept_runs=((accept_s, accept_cpu_s),), submit_s=submit_s, parse_s=parse_s)
 
 
 def measure(
@@ -223,20 +233,19 @@ def measure(
             figures = startup(workdir, env)
         if "steps" in only:
             figures = replace(figures, step_runs=(steps(workdir, env, args.agents, emulator),))
-        if run == 0 and "accept" in only:
-            found = accept(workdir, env, args.requests, args.accept_agents)
+        if "accept" in only:
+            found = accept(workdir, env, args.requests, args.accept_agents, with_submit=run == 0)
             figures = replace(
-                figures,
-                accept_s=found.accept_s,
-                accept_cpu_s=found.accept_cpu_s,
-                submit_s=found.submit_s,
-                parse_s=found.parse_s,
+                figures, accept_runs=found.accept_runs, submit_s=found.submit_s, parse_s=found.parse_s
             )
     return figures
 
 
 def merged(first: Figures, later: Figures) -> Figures:
-    return replace(first, step_runs=first.step_runs + later.step_runs)
+    """The first round's figures with every round's steps and accept runs."""
+    return replace(
+        first, step_runs=first.step_runs + later.step_runs, accept_runs=first.accept_runs + later.accept_runs
+    )
 
 
 def rows(
@@ -301,13 +310,26 @@ def rows(
             ],
         ]
     if "accept" in only:
+        accepts = [run[0] for run in now.accept_runs]
+        accept_spread = (
+            f" (median of {len(accepts)}: {min(accepts):.2f} to {max(accepts):.2f} s"
+            + (
+                f"; before {min(r[0] for r in then.accept_runs):.2f} to "
+                f"{max(r[0] for r in then.accept_runs):.2f} s"
+                if before
+                else ""
+            )
+            + ")"
+            if len(accepts) > 1
+            else ""
+        )
         table += [
             [
                 f"accept a {args.requests:,}-request body, server time",
                 *pair(now.accept_s, then.accept_s if before else None, "s"),
                 f"server CPU {now.accept_cpu_s:.2f} s"
                 + (f" (before {then.accept_cpu_s:.2f} s)" if before else "")
-                + f"; orjson parses the body alone in {now.parse_s:.2f} s",
+                + f"; orjson parses the body alone in {now.parse_s:.2f} s{accept_spread}",
             ],
             [
                 "`agentbatch batches submit` of it as JSONL (whole command)",
