@@ -1,7 +1,7 @@
 """Agents' message histories, in the order they were written (``seq``)."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,31 +54,92 @@ def message_values(message: Message, owner_id: str) -> dict[str, Any]:
     }
 
 
+MESSAGE_COLUMNS = (
+    "seq",
+    "id",
+    "agent_id",
+    "owner_id",
+    "role",
+    "content",
+    "tool_calls",
+    "tool_call_id",
+    "tool_returns",
+    "name",
+    "otid",
+    "sender_id",
+    "group_id",
+    "batch_id",
+    "batch_item_id",
+    "step_id",
+    "run_id",
+    "model",
+    "is_err",
+    "approval_request_id",
+    "approve",
+    "denial_reason",
+    "approvals",
+    "created_at",
+)
+"""The columns of a ``select(messages)`` row, in order; ``message_from_row`` unpacks them by position."""
+assert tuple(column.name for column in messages.columns) == MESSAGE_COLUMNS, "messages' columns changed"
+
+_ROLES = {role.value: role for role in Role}
+
+
 def message_from_row(row: Row[Any]) -> Message:
+    """A message from a ``select(messages)`` row, its columns unpacked by position: reading a Row's
+    columns by name costs ~0.4 µs each (SQLAlchemy's ``__getattr__`` runs after a failed ordinary
+    lookup), 9 of the 14 µs a message took, and a turn reads its agent's whole history."""
+    (
+        _seq,
+        message_id,
+        agent_id,
+        owner_id,
+        role,
+        content,
+        tool_calls,
+        tool_call_id,
+        tool_returns,
+        name,
+        otid,
+        sender_id,
+        group_id,
+        batch_id,
+        batch_item_id,
+        step_id,
+        run_id,
+        model,
+        is_err,
+        approval_request_id,
+        approve,
+        denial_reason,
+        approvals,
+        created_at,
+    ) = cast("tuple[Any, ...]", row)  # a Row is a tuple of its columns
     return Message(
-        id=row.id,
-        agent_id=row.agent_id,
-        role=Role(row.role),
-        created_at=row.created_at,
-        content=list(row.content),
-        tool_calls=[ToolCall(**call) for call in row.tool_calls or ()],
-        tool_call_id=row.tool_call_id,
-        tool_returns=[ToolReturn(**ret) for ret in row.tool_returns or ()],
-        name=row.name,
-        otid=row.otid,
-        sender_id=row.sender_id,
-        group_id=row.group_id,
-        batch_id=row.batch_id,
-        batch_item_id=row.batch_item_id,
-        step_id=row.step_id,
-        run_id=row.run_id,
-        model=row.model,
-        is_err=row.is_err,
-        approval_request_id=row.approval_request_id,
-        approve=row.approve,
-        denial_reason=row.denial_reason,
-        approvals=list(row.approvals or ()),
-        created_by_id=row.owner_id,
+        id=message_id,
+        agent_id=agent_id,
+        role=_ROLES[role],
+        created_at=created_at,
+        content=list(content),
+        tool_calls=[ToolCall(**call) for call in tool_calls] if tool_calls else [],
+        tool_call_id=tool_call_id,
+        tool_returns=[ToolReturn(**ret) for ret in tool_returns] if tool_returns else [],
+        name=name,
+        otid=otid,
+        sender_id=sender_id,
+        group_id=group_id,
+        batch_id=batch_id,
+        batch_item_id=batch_item_id,
+        step_id=step_id,
+        run_id=run_id,
+        model=model,
+        is_err=is_err,
+        approval_request_id=approval_request_id,
+        approve=approve,
+        denial_reason=denial_reason,
+        approvals=list(approvals) if approvals else [],
+        created_by_id=owner_id,
     )
 
 
@@ -115,7 +176,8 @@ async def histories(conn: AsyncConnection, agent_ids: Sequence[str]) -> dict[str
         .order_by(messages.c.agent_id, messages.c.seq)
     )
     for row in rows:
-        found[row.agent_id].append(message_from_row(row))
+        message = message_from_row(row)
+        found[message.agent_id].append(message)
     return found
 
 
