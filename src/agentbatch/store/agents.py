@@ -193,25 +193,26 @@ async def _with_relations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> di
 
 
 def _agent_from_row(row: Row[Any]) -> Agent:
+    columns = row._mapping
     return Agent(
-        id=row.id,
-        owner_id=row.owner_id,
-        name=row.name,
-        agent_type=AgentType(row.agent_type),
-        system=row.system,
-        description=row.description,
-        model=row.model,
-        llm_config=row.llm_config,
-        embedding=row.embedding,
-        embedding_config=row.embedding_config,
-        tags=list(row.tags),
-        metadata=row.metadata_json,
-        tool_rules=row.tool_rules,
-        options=dict(row.options),
-        last_stop_reason=row.last_stop_reason,
-        last_run_completion=row.last_run_completion,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=columns["id"],
+        owner_id=columns["owner_id"],
+        name=columns["name"],
+        agent_type=AgentType(columns["agent_type"]),
+        system=columns["system"],
+        description=columns["description"],
+        model=columns["model"],
+        llm_config=columns["llm_config"],
+        embedding=columns["embedding"],
+        embedding_config=columns["embedding_config"],
+        tags=list(columns["tags"]),
+        metadata=columns["metadata_json"],
+        tool_rules=columns["tool_rules"],
+        options=dict(columns["options"]),
+        last_stop_reason=columns["last_stop_reason"],
+        last_run_completion=columns["last_run_completion"],
+        created_at=columns["created_at"],
+        updated_at=columns["updated_at"],
     )
 
 

@@ -35,14 +35,15 @@ class StoredBlock:
 
 
 def block_from_row(row: Row[Any]) -> Block:
+    columns = row._mapping
     return Block(
-        id=row.id,
-        label=row.label,
-        value=row.value,
-        limit=row.limit,
-        description=row.description,
-        read_only=row.read_only,
-        metadata=row.metadata_json,
+        id=columns["id"],
+        label=columns["label"],
+        value=columns["value"],
+        limit=columns["limit"],
+        description=columns["description"],
+        read_only=columns["read_only"],
+        metadata=columns["metadata_json"],
     )
 
 

@@ -183,17 +183,17 @@ async def claim_items(
     ).all()
     claimed = [
         ClaimedItem(
-            id=row.id,
-            batch_id=row.batch_id,
-            agent_id=row.agent_id,
-            owner_id=row.owner_id,
-            model=row.model,
-            request=request_from_json(row.request),
-            step_count=row.step_count,
+            id=columns["id"],
+            batch_id=columns["batch_id"],
+            agent_id=columns["agent_id"],
+            owner_id=columns["owner_id"],
+            model=columns["model"],
+            request=request_from_json(columns["request"]),
+            step_count=columns["step_count"],
             lease_owner=worker_id,
-            started_at=row.started_at,
+            started_at=columns["started_at"],
         )
-        for row in rows
+        for columns in (row._mapping for row in rows)
     ]
     await _mark_batches_running(conn, claimed, now)
     return claimed

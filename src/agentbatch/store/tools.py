@@ -15,20 +15,21 @@ from agentbatch.store.tables import tools as tools_table
 
 
 def tool_from_row(row: Row[Any]) -> Tool:
+    columns = row._mapping
     return Tool(
-        id=row.id,
-        name=row.name,
-        tool_type=ToolType(row.tool_type),
-        json_schema=row.json_schema,
-        description=row.description,
-        source_code=row.source_code,
-        source_type=row.source_type,
-        tags=list(row.tags),
-        return_char_limit=row.return_char_limit,
-        owner_id=row.owner_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        metadata=row.metadata_json,
+        id=columns["id"],
+        name=columns["name"],
+        tool_type=ToolType(columns["tool_type"]),
+        json_schema=columns["json_schema"],
+        description=columns["description"],
+        source_code=columns["source_code"],
+        source_type=columns["source_type"],
+        tags=list(columns["tags"]),
+        return_char_limit=columns["return_char_limit"],
+        owner_id=columns["owner_id"],
+        created_at=columns["created_at"],
+        updated_at=columns["updated_at"],
+        metadata=columns["metadata_json"],
     )
 
 
