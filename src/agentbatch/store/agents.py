@@ -162,10 +162,10 @@ async def record_turn_end(
 
 
 async def _with_relations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> dict[str, Agent]:
-    ids = [row.id for row in rows]
-    if not ids:
+    if not rows:
         return {}
-    result = {row.id: _agent_from_row(row) for row in rows}
+    result = {agent.id: agent for agent in map(_agent_from_row, rows)}
+    ids = list(result)
     block_rows = await conn.execute(
         select(blocks, agent_blocks.c.agent_id.label("linked_agent_id"))
         .join(agent_blocks, agent_blocks.c.block_id == blocks.c.id)
@@ -173,7 +173,7 @@ async def _with_relations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> di
         .order_by(agent_blocks.c.agent_id, agent_blocks.c.position)
     )
     for row in block_rows:
-        result[row.linked_agent_id].blocks.append(block_from_row(row))
+        result[row._mapping["linked_agent_id"]].blocks.append(block_from_row(row))
     # Agents share a handful of tools: read the links, then each distinct tool once.
     links = (
         await conn.execute(
@@ -182,13 +182,11 @@ async def _with_relations(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> di
             .order_by(agent_tools.c.agent_id, agent_tools.c.position)
         )
     ).all()
-    tool_ids = list({link.tool_id for link in links})
-    found_tools = {
-        row.id: tool_from_row(row)
-        for row in await conn.execute(select(tools_table).where(tools_table.c.id.in_(tool_ids)))
-    }
-    for link in links:
-        result[link.agent_id].tools.append(found_tools[link.tool_id])
+    tool_ids = list({tool_id for _, tool_id in links})
+    rows_of_tools = await conn.execute(select(tools_table).where(tools_table.c.id.in_(tool_ids)))
+    found_tools = {tool.id: tool for tool in map(tool_from_row, rows_of_tools)}
+    for agent_id, tool_id in links:
+        result[agent_id].tools.append(found_tools[tool_id])
     return result
 
 

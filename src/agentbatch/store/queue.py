@@ -214,7 +214,7 @@ async def _mark_batches_running(conn: AsyncConnection, claimed: Sequence[Claimed
         ).scalars()
     )
     query = select(batches.c.id, batches.c.created_at).where(batches.c.id.in_(batch_ids))
-    created = {row.id: row.created_at for row in await conn.execute(query)}
+    created = {batch_id: created_at for batch_id, created_at in await conn.execute(query)}
     for item in claimed:
         if item.batch_id is not None:
             item.batch_created_at = created.get(item.batch_id)
@@ -242,7 +242,7 @@ async def renew_leases(
             .values(lease_expires_at=lease_until)
             .returning(batch_items.c.id)
         )
-        held.update(row.id for row in rows)
+        held.update(item_id for (item_id,) in rows)
     return held
 
 

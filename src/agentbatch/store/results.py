@@ -83,13 +83,17 @@ async def finished_requests(
         .where(batch_items.c.batch_id == batch_id, batch_items.c.seq.in_(list(seqs)))
         .order_by(batch_items.c.seq)
     )
-    found = {row.id: FinishedRequest(item_from_row(row), request_from_json(row.request)) for row in rows}
+    found = {
+        row._mapping["id"]: FinishedRequest(item_from_row(row), request_from_json(row._mapping["request"]))
+        for row in rows
+    }
     if found:
         written = await conn.execute(
             select(messages).where(messages.c.batch_item_id.in_(list(found))).order_by(messages.c.seq)
         )
-        for row in written:
-            found[row.batch_item_id].messages.append(message_from_row(row))
+        for message in map(message_from_row, written):
+            assert message.batch_item_id is not None
+            found[message.batch_item_id].messages.append(message)
     return list(found.values())
 
 

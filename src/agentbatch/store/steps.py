@@ -118,23 +118,24 @@ async def apply_commits(
     return accepted
 
 
-async def _fence(conn: AsyncConnection, item_ids: list[str]) -> dict[str, Any]:
+async def _fence(conn: AsyncConnection, item_ids: list[str]) -> dict[str, tuple[str, str | None, int]]:
+    """Per item id: its status, lease owner and step count now."""
     query = select(
         batch_items.c.id, batch_items.c.status, batch_items.c.lease_owner, batch_items.c.step_count
     ).where(batch_items.c.id.in_(item_ids))
     query = dialect_of(conn).lock(query.order_by(batch_items.c.id))
-    return {row.id: row for row in await conn.execute(query)}
+    return {item_id: (status, owner, steps) for item_id, status, owner, steps in await conn.execute(query)}
 
 
-def _accept(commits: Sequence[tuple[ClaimedItem, Commit]], current: dict[str, Any]) -> list[bool]:
+def _accept(
+    commits: Sequence[tuple[ClaimedItem, Commit]], current: dict[str, tuple[str, str | None, int]]
+) -> list[bool]:
     expected_step: dict[str, int] = {}
     accepted = []
     for item, commit in commits:
         row = current.get(item.id)
-        ok = (
-            row is not None and row.status == ItemStatus.RUNNING.value and row.lease_owner == item.lease_owner
-        )
-        next_step = expected_step.get(item.id, row.step_count + 1 if row is not None else 0)
+        ok = row is not None and row[0] == ItemStatus.RUNNING.value and row[1] == item.lease_owner
+        next_step = expected_step.get(item.id, row[2] + 1 if row is not None else 0)
         if ok and commit.step is not None:
             ok = commit.step.step_no == next_step
         if ok:
