@@ -307,3 +307,18 @@ async def test_a_batch_past_its_window_expires_with_its_unfinished_items(
     assert items[1].error is not None and "30 min" in items[1].error
     assert (await _batch(fresh_db, owner, not_yet.id)).status is BatchStatus.CREATED
     assert (await _batch(fresh_db, owner, no_window.id)).status is BatchStatus.CREATED
+
+
+async def test_a_batch_addressed_to_20000_agents_can_be_cancelled(db: Database, owner: str) -> None:
+    # Promotion names every agent of the batch twice: in one statement, 40,000 bound values, beyond
+    # asyncpg's 32,767 — the cancel (and the expiry) failed on PostgreSQL. It is split into statements.
+    stored = await store_batch(db, owner, agent_ids(20_000))
+
+    async with db.write() as conn:
+        ended = await batch_store.end_items(
+            conn, stored.id, ItemStatus.CANCELLED, StopReason.CANCELLED, "cancelled by the caller", LATER
+        )
+        batch = await batch_store.get_batch(conn, owner, stored.id)
+
+    assert ended == 20_000
+    assert batch is not None and batch.counts.cancelled == 20_000

@@ -138,6 +138,24 @@ async def test_an_agents_next_item_is_its_oldest_unfinished_one_after_any_histor
         assert [bool(row.ready) for row in rows] == [True, True, False]
 
 
+async def test_promotion_of_more_agents_than_one_statement_takes_promotes_them_all(
+    db: Database, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queue, "_CHUNK", 2)  # as 5,000 of 100,000 agents: several statements
+    agents = agent_ids(5)
+    ended = await store_batch(db, owner, agents)
+    queued = await store_batch(db, owner, agents)
+    for item_id in ended.item_ids:
+        await finish_item(db, item_id)
+
+    async with db.write() as conn:
+        await queue.promote_next_items(conn, agents)
+        assert await queue.agents_with_unfinished_items(conn, agents) == set(agents)
+    async with db.read() as conn:
+        rows = await conn.execute(select(batch_items.c.ready).where(batch_items.c.id.in_(queued.item_ids)))
+        assert [bool(ready) for (ready,) in rows] == [True] * 5
+
+
 @contextmanager
 def _statements(conn: SyncConnection | None) -> Iterator[list[tuple[str, Any]]]:
     """The SELECT and UPDATE statements (with their parameters) run on ``conn`` inside the block."""

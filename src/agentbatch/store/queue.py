@@ -70,7 +70,7 @@ async def agents_with_unfinished_items(conn: AsyncConnection, agent_ids: Iterabl
                 batch_items.c.agent_id.in_(ids[start : start + _CHUNK]), item_is_agent_head
             )
         )
-        busy.update(row.agent_id for row in rows)
+        busy.update(agent_id for (agent_id,) in rows)
     return busy
 
 
@@ -82,8 +82,11 @@ async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) ->
     the length of its queue or of its history.
     """
     ids = sorted(set(agent_ids))
-    if not ids:
-        return
+    for start in range(0, len(ids), _CHUNK):  # two bound values an agent, within SQLite's limit
+        await _promote(conn, ids[start : start + _CHUNK])
+
+
+async def _promote(conn: AsyncConnection, ids: list[str]) -> None:
     candidates = values(column("agent_id", String), name="promoted").data([(i,) for i in ids]).cte()
     headed = select(batch_items.c.agent_id).where(batch_items.c.agent_id.in_(ids), item_is_agent_head)
     oldest_unfinished = (
