@@ -310,8 +310,8 @@ async def test_a_batch_past_its_window_expires_with_its_unfinished_items(
 
 
 async def test_a_batch_addressed_to_20000_agents_can_be_cancelled(db: Database, owner: str) -> None:
-    # Promotion names every agent of the batch twice: in one statement, 40,000 bound values, beyond
-    # asyncpg's 32,767 — the cancel (and the expiry) failed on PostgreSQL. It is split into statements.
+    # Promotion named every agent of the batch twice in one statement: 40,000 bound values, beyond
+    # asyncpg's 32,767 — the cancel (and the expiry) failed on PostgreSQL. Now once, 5,000 a statement.
     stored = await store_batch(db, owner, agent_ids(20_000))
 
     async with db.write() as conn:

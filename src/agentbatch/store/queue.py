@@ -8,7 +8,7 @@ submission and a turn's end for the same agent cannot miss each other.
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import String, column, func, select, update, values
+from sqlalchemy import String, column, exists, func, select, update, values
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.states import (
@@ -82,22 +82,23 @@ async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) ->
     the length of its queue or of its history.
     """
     ids = sorted(set(agent_ids))
-    for start in range(0, len(ids), _CHUNK):  # two bound values an agent, within SQLite's limit
+    for start in range(0, len(ids), _CHUNK):  # a bound value an agent, within the drivers' limits
         await _promote(conn, ids[start : start + _CHUNK])
 
 
 async def _promote(conn: AsyncConnection, ids: list[str]) -> None:
     candidates = values(column("agent_id", String), name="promoted").data([(i,) for i in ids]).cte()
-    headed = select(batch_items.c.agent_id).where(batch_items.c.agent_id.in_(ids), item_is_agent_head)
+    of_candidate = batch_items.c.agent_id == candidates.c.agent_id
+    has_head = exists().where(of_candidate, item_is_agent_head).correlate(candidates)
     oldest_unfinished = (
         select(batch_items.c.seq)
-        .where(batch_items.c.agent_id == candidates.c.agent_id, item_is_unfinished)
+        .where(of_candidate, item_is_unfinished)
         .order_by(batch_items.c.seq)
         .limit(1)
         .correlate(candidates)
         .scalar_subquery()
     )
-    heads = select(oldest_unfinished).where(candidates.c.agent_id.not_in(headed))
+    heads = select(oldest_unfinished).select_from(candidates).where(~has_head)
     await conn.execute(update(batch_items).where(batch_items.c.seq.in_(heads)).values(ready=True))
 
 
