@@ -27,6 +27,14 @@ start-up, idle memory, accepting a large batch); each entry names its own eviden
    ``__getattr__`` after an ordinary lookup fails, ~380 ns a column against ~66 ns by key and ~47 ns by
    index; a message took 13.6 µs to read, 4.2 µs unpacked (``engine_throughput.py``, ``queued``: agents
    whose turns read a growing history, 1.3x steps/s).
+6. A large batch is written in parts of ``ITEM_PART`` (10,000) items, each part built while SQLite
+   writes the one before (``store/bulk.py``: ``overlapped_inserts``). The API hands the engine its
+   requests lazily (``BatchRequests``: a request's typed ``TurnRequest`` is built when its part is), and
+   on SQLite a part of 500 rows or more is one ``INSERT … SELECT … FROM json_each(?)`` over the rows as
+   one JSON text: SQLite reads it in C in its own thread without the interpreter's lock, where
+   ``executemany`` takes the lock back for every row (so the two threads never ran at once; decision
+   0011, round five). A 100,000-request accept went from 1.68 s to 1.23 s of server time, 1.5 s of CPU
+   on two cores (``overhead.py``, accept; decision 0015).
 
 This module sits outside the layers (like ``process_hardening``): it imports no agentbatch module.
 """

@@ -2,8 +2,10 @@
 
 import logging
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from agentbatch.domain.batches import Batch
@@ -33,6 +35,8 @@ BATCH_METADATA = {"job_type": "batch_messages"}
 _WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_LISTED_MISSING = 10
+ITEM_PART = 10_000
+"""Items written a statement at a time; the next part is built while one is written."""
 
 
 @dataclass(slots=True)
@@ -44,6 +48,27 @@ class TurnSubmission:
     agent_id: str
     request: TurnRequest
     custom_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRequests:
+    """A batch's requests, column by column: each one's agent and custom id, read whole before anything
+    is written (unknown agents are refused first), and the typed turn requests, taken a part at a time
+    as the items are written, so the API can build them lazily: part k+1 is built while part k is
+    written (``performance.py``, entry 6)."""
+
+    agent_ids: Sequence[str]
+    custom_ids: Sequence[str | None]
+    turn_requests: Iterable[TurnRequest]
+    """As many as ``agent_ids``, in the same order; iterated once."""
+
+    @classmethod
+    def of(cls, submissions: Sequence[TurnSubmission]) -> "BatchRequests":
+        return cls(
+            [submission.agent_id for submission in submissions],
+            [submission.custom_id for submission in submissions],
+            [submission.request for submission in submissions],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +112,7 @@ class BatchCommands:
     async def submit(
         self,
         owner_id: str,
-        requests: list[TurnSubmission],
+        requests: BatchRequests | Sequence[TurnSubmission],
         *,
         callback_url: str | None = None,
         completion_window: str | None = None,
@@ -98,7 +123,10 @@ class BatchCommands:
     ) -> Submitted:
         """Accept a batch whole; with an idempotency key used before (same owner, within its retention),
         the earlier batch instead, or ``IdempotencyKeyReused`` when the body differs."""
-        if not requests:
+        if not isinstance(requests, BatchRequests):
+            requests = BatchRequests.of(requests)
+        agent_ids = requests.agent_ids
+        if not agent_ids:
             raise InvalidRequest("requests must hold at least one request")
         now = datetime.now(UTC)
         expires_at = now + parse_completion_window(completion_window) if completion_window else None
@@ -106,7 +134,7 @@ class BatchCommands:
             id=new_id(IdPrefix.BATCH),
             owner_id=owner_id,
             status=BatchStatus.CREATED,
-            request_count=len(requests),
+            request_count=len(agent_ids),
             created_at=now,
             updated_at=now,
             metadata={**(metadata or {}), **BATCH_METADATA},
@@ -115,29 +143,19 @@ class BatchCommands:
             last_updated_by_id=owner_id,
             priority=priority,
             dispatch=(dispatch or self._default_dispatch).value,
-            agent_id=_the_one_agent(requests),
+            agent_id=_the_one_agent(agent_ids),
         )
         async with self._db.write() as conn:
             if idempotency is not None:
                 earlier = await self._earlier_use(conn, owner_id, idempotency, batch.id, now)
                 if earlier is not None:
                     return Submitted(earlier, replayed=True)
-            models = await agent_store.agent_models(
-                conn, owner_id, (request.agent_id for request in requests)
-            )
-            _reject_unknown_agents(requests, models)
+            models = await agent_store.agent_models(conn, owner_id, agent_ids)
+            _reject_unknown_agents(agent_ids, models)
             if batch.dispatch == Dispatch.PROVIDER_BATCH.value:
-                _reject_agents_without_a_batch_api(requests, models, self._catalog)
-            items = [
-                NewItem(
-                    request.agent_id, models[request.agent_id], request.request, request.custom_id, item_id
-                )
-                for request, item_id in zip(
-                    requests, new_ids(IdPrefix.BATCH_ITEM, len(requests)), strict=True
-                )
-            ]
-            await batch_store.insert_batch(conn, batch, items)
-        batch.counts.add(ItemStatus.PENDING, len(items))
+                _reject_agents_without_a_batch_api(agent_ids, models, self._catalog)
+            await batch_store.insert_batch_in_parts(conn, batch, _item_parts(requests, models), models.keys())
+        batch.counts.add(ItemStatus.PENDING, len(agent_ids))
         batch_events.batch_created(batch)
         self._signals.notify_work()
         if idempotency is not None:
@@ -190,18 +208,37 @@ class BatchCommands:
         return cancelled
 
 
-def _the_one_agent(requests: list[TurnSubmission]) -> str | None:
-    addressed = {request.agent_id for request in requests}
+def _item_parts(requests: BatchRequests, models: dict[str, str]) -> Iterator[list[NewItem]]:
+    """The batch's items, ``ITEM_PART`` at a time: each part's turn requests are taken (built, when the
+    API builds them lazily) only when the store asks for it, after handing it the part before."""
+    turn_requests = iter(requests.turn_requests)
+    count = len(requests.agent_ids)
+    for start in range(0, count, ITEM_PART):
+        stop = min(start + ITEM_PART, count)
+        yield [
+            NewItem(agent_id, models[agent_id], request, custom_id, item_id)
+            for agent_id, custom_id, request, item_id in zip(
+                requests.agent_ids[start:stop],
+                requests.custom_ids[start:stop],
+                islice(turn_requests, stop - start),
+                new_ids(IdPrefix.BATCH_ITEM, stop - start),
+                strict=True,
+            )
+        ]
+
+
+def _the_one_agent(agent_ids: Sequence[str]) -> str | None:
+    addressed = set(agent_ids)
     return addressed.pop() if len(addressed) == 1 else None
 
 
 def _reject_agents_without_a_batch_api(
-    requests: list[TurnSubmission], models: dict[str, str], catalog: ProviderCatalog
+    agent_ids: Sequence[str], models: dict[str, str], catalog: ProviderCatalog
 ) -> None:
     """``dispatch: provider_batch`` never calls a provider directly, so every agent's provider must have
     a batch API: else a 422 naming the agents and why, before anything is written."""
     refused: dict[str, list[str]] = {}  # the reason -> the agents it refuses
-    for agent_id in dict.fromkeys(request.agent_id for request in requests):
+    for agent_id in dict.fromkeys(agent_ids):
         provider = models[agent_id].partition("/")[0]
         reason = lane_refusal(catalog, provider)
         if reason is not None:
@@ -219,10 +256,8 @@ def _reject_agents_without_a_batch_api(
     )
 
 
-def _reject_unknown_agents(requests: list[TurnSubmission], known: dict[str, str]) -> None:
-    missing = [
-        (index, request.agent_id) for index, request in enumerate(requests) if request.agent_id not in known
-    ]
+def _reject_unknown_agents(agent_ids: Sequence[str], known: dict[str, str]) -> None:
+    missing = [(index, agent_id) for index, agent_id in enumerate(agent_ids) if agent_id not in known]
     if not missing:
         return
     shown = ", ".join(

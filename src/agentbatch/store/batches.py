@@ -1,6 +1,6 @@
 """Batches, their items, and the per-agent ordering of items (one turn at a time per agent)."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,14 @@ _INSERT_CHUNK = 5_000
 
 async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[NewItem]) -> None:
     """Insert a batch and its items, in the order given, in bulk."""
+    await insert_batch_in_parts(conn, batch, [items], {item.agent_id for item in items})
+
+
+async def insert_batch_in_parts(
+    conn: AsyncConnection, batch: Batch, parts: Iterable[Sequence[NewItem]], agent_ids: Collection[str]
+) -> None:
+    """Insert a batch and its items, given a part at a time (``agent_ids``: every agent they are for), in
+    the order given, in bulk: each part is written while ``parts`` builds the next."""
     await conn.execute(
         insert(batches).values(
             id=batch.id,
@@ -51,7 +59,9 @@ async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[NewI
             dispatch=batch.dispatch,
         )
     )
-    await queue.insert_items(conn, batch.id, batch.owner_id, items, batch.created_at, priority=batch.priority)
+    await queue.insert_item_parts(
+        conn, batch.id, batch.owner_id, parts, agent_ids, batch.created_at, priority=batch.priority
+    )
 
 
 async def get_batch(conn: AsyncConnection, owner_id: str, batch_id: str) -> Batch | None:

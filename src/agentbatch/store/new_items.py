@@ -34,19 +34,14 @@ class NewItem:
 
 
 def new_item_columns(
-    items: Sequence[NewItem],
-    *,
-    batch_id: str | None,
-    owner_id: str,
-    busy_agents: set[str],
-    priority: int,
-    now: datetime,
+    items: Sequence[NewItem], *, busy_agents: set[str], first_position: int = 0
 ) -> dict[str, list[Any]]:
-    """``batch_items`` rows for ``items``, in order, column by column (``store/bulk.py``); ``busy_agents``
-    (agents with an unfinished item) grows by every agent seen, so only each agent's first new item is
-    ready when it had none. Columns rather than row dicts: a 100,000-request batch builds its rows in a
-    third of the time (``benchmarks/overhead.py``, accept)."""
-    count = len(items)
+    """``batch_items`` columns that differ from row to row, for ``items`` in order (``store/bulk.py``;
+    ``new_item_constants`` holds the rest); ``busy_agents`` (agents with an unfinished item) grows by
+    every agent seen, so only each agent's first new item is ready when it had none. Columns rather
+    than row dicts: a 100,000-request batch builds its rows in a third of the time
+    (``benchmarks/overhead.py``, accept). ``first_position``: where ``items`` start in their batch,
+    when it is written a part at a time."""
     agent_ids = [item.agent_id for item in items]
     ready = []
     for agent_id in agent_ids:
@@ -54,15 +49,23 @@ def new_item_columns(
         busy_agents.add(agent_id)
     return {
         "id": [item.id for item in items],
-        "batch_id": [batch_id] * count,
-        "owner_id": [owner_id] * count,
         "agent_id": agent_ids,
         "model": [item.model for item in items],
-        "position": list(range(count)),
-        "status": [ItemStatus.PENDING.value] * count,
+        "position": list(range(first_position, first_position + len(items))),
         "ready": ready,
         "request": [request_to_json(item.request) for item in items],
         "custom_id": [item.custom_id for item in items],
-        "claim_rank": [-priority] * count,
-        "created_at": [now] * count,
+    }
+
+
+def new_item_constants(
+    *, batch_id: str | None, owner_id: str, priority: int, now: datetime
+) -> dict[str, Any]:
+    """The ``batch_items`` columns that all items queued together share."""
+    return {
+        "batch_id": batch_id,
+        "owner_id": owner_id,
+        "status": ItemStatus.PENDING.value,
+        "claim_rank": -priority,
+        "created_at": now,
     }

@@ -5,7 +5,7 @@ promotes each affected agent's next one. On PostgreSQL the agents' rows are lock
 submission and a turn's end for the same agent cannot miss each other.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import String, column, exists, func, select, update, values
@@ -19,10 +19,10 @@ from agentbatch.domain.states import (
 )
 from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_request_json import request_from_json
-from agentbatch.store.bulk import bulk_insert_columns
+from agentbatch.store.bulk import overlapped_inserts
 from agentbatch.store.dialect import dialect_of
 from agentbatch.store.item_predicates import item_is_agent_head, item_is_claimable, item_is_unfinished
-from agentbatch.store.new_items import NewItem, new_item_columns
+from agentbatch.store.new_items import NewItem, new_item_columns, new_item_constants
 from agentbatch.store.tables import agents, batch_items, batches
 
 _CHUNK = 5_000
@@ -37,13 +37,32 @@ async def insert_items(
     *,
     priority: int = 0,
 ) -> None:
-    agent_ids = {item.agent_id for item in items}
+    await insert_item_parts(
+        conn, batch_id, owner_id, [items], {item.agent_id for item in items}, now, priority=priority
+    )
+
+
+async def insert_item_parts(
+    conn: AsyncConnection,
+    batch_id: str | None,
+    owner_id: str,
+    parts: Iterable[Sequence[NewItem]],
+    agent_ids: Collection[str],
+    now: datetime,
+    *,
+    priority: int = 0,
+) -> None:
+    """Queue items given a part at a time (``agent_ids``: every agent they are for), in order: each part
+    is written while ``parts`` builds the next (``bulk.overlapped_inserts``)."""
     await lock_agents(conn, agent_ids)
     busy = await agents_with_unfinished_items(conn, agent_ids)
-    columns = new_item_columns(
-        items, batch_id=batch_id, owner_id=owner_id, busy_agents=busy, priority=priority, now=now
-    )
-    await bulk_insert_columns(conn, batch_items, columns)
+    shared = new_item_constants(batch_id=batch_id, owner_id=owner_id, priority=priority, now=now)
+    position = 0
+    async with overlapped_inserts(conn) as writer:
+        for items in parts:
+            columns = new_item_columns(items, busy_agents=busy, first_position=position)
+            position += len(items)
+            await writer.insert(batch_items, columns, shared)
 
 
 async def lock_agents(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:

@@ -1,14 +1,24 @@
 """Submitting and cancelling batches: accepted whole or refused whole, naming what was wrong."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from agentbatch.domain.errors import IdempotencyKeyReused, InvalidRequest, NotFound, StateConflict
 from agentbatch.domain.states import BatchStatus
+from agentbatch.domain.turn_requests import TurnRequest
+from agentbatch.engine import batch_commands
 from agentbatch.engine.agent_commands import AgentCommands, NewAgent
-from agentbatch.engine.batch_commands import BatchCommands, IdempotencyKey, parse_completion_window
+from agentbatch.engine.batch_commands import (
+    BatchCommands,
+    BatchRequests,
+    IdempotencyKey,
+    parse_completion_window,
+)
 from agentbatch.engine.signals import EngineSignals
+from agentbatch.store import tables
 from agentbatch.store.database import Database
 from tests.unit.engine_parts.conftest import OWNER, new_agent, rows, turn
 
@@ -167,3 +177,60 @@ async def test_cancelling_a_batch_the_caller_cannot_see_is_not_found(
 
     with pytest.raises(NotFound, match=target):
         await batches.cancel(owner, target)
+
+
+async def test_a_batch_written_in_parts_keeps_its_order_and_each_agents_first_request_alone_ready(
+    agents: AgentCommands, batches: BatchCommands, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch_commands, "ITEM_PART", 2)
+    first, second = await new_agent(agents, "first"), await new_agent(agents, "second")
+    addressed = [first.id, first.id, second.id, first.id, second.id, second.id, first.id]
+    custom_ids = [f"c{index}" for index in range(len(addressed))]
+    texts = [f"request {index}" for index in range(len(addressed))]
+    built: list[str] = []
+
+    def requests() -> Iterator[TurnRequest]:
+        for text in texts:
+            built.append(text)
+            yield turn(first.id, text).request
+
+    batch = (await batches.submit(OWNER, BatchRequests(addressed, custom_ids, requests()))).batch
+
+    async with db.read() as conn:
+        stored = (
+            await conn.execute(
+                select(
+                    tables.batch_items.c.position,
+                    tables.batch_items.c.agent_id,
+                    tables.batch_items.c.custom_id,
+                    tables.batch_items.c.ready,
+                    tables.batch_items.c.request,
+                )
+                .where(tables.batch_items.c.batch_id == batch.id)
+                .order_by(tables.batch_items.c.seq)
+            )
+        ).all()
+    assert built == texts and batch.counts.pending == 7
+    assert [tuple(row[:4]) for row in stored] == [
+        (index, agent_id, custom_id, index in (0, 2))
+        for index, (agent_id, custom_id) in enumerate(zip(addressed, custom_ids, strict=True))
+    ]
+    assert [row.request["messages"][0]["content"][0]["text"] for row in stored] == texts
+
+
+async def test_a_request_failing_to_build_in_a_later_part_leaves_nothing_of_the_batch(
+    agents: AgentCommands, batches: BatchCommands, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch_commands, "ITEM_PART", 2)
+    agent = await new_agent(agents)
+
+    def requests() -> Iterator[TurnRequest]:
+        for index in range(5):
+            if index == 4:  # two parts are written by now
+                raise RuntimeError("request 4 could not be built")
+            yield turn(agent.id).request
+
+    with pytest.raises(RuntimeError, match="request 4"):
+        await batches.submit(OWNER, BatchRequests([agent.id] * 5, [None] * 5, requests()))
+
+    assert await rows(db, "batches") == 0 and await rows(db, "batch_items") == 0

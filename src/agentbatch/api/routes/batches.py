@@ -18,7 +18,7 @@ from agentbatch.domain.errors import NotFound
 from agentbatch.domain.ids import DEFAULT_USER_ID, IdPrefix, id_pattern
 from agentbatch.domain.paging import PageRequest
 from agentbatch.domain.states import BatchStatus
-from agentbatch.engine.batch_commands import TurnSubmission
+from agentbatch.engine.batch_commands import BatchRequests
 from agentbatch.store import batches as batch_store
 from agentbatch.store import messages as message_store
 from agentbatch.store.database import Connection
@@ -38,10 +38,11 @@ async def create_batch(
 ) -> dict[str, Any]:
     if body.callback_url and owner != DEFAULT_USER_ID and not svc.settings.callback_allow_private_urls:
         await refuse_internal_callback_url(body.callback_url)
-    requests = [
-        TurnSubmission(agent_id=request.agent_id, request=request.to_request(), custom_id=request.custom_id)
-        for request in body.requests
-    ]
+    requests = BatchRequests(
+        agent_ids=[request.agent_id for request in body.requests],
+        custom_ids=[request.custom_id for request in body.requests],
+        turn_requests=(request.to_request() for request in body.requests),  # built as they are written
+    )
     submitted = await svc.batches.submit(
         owner,
         requests,
