@@ -1,20 +1,23 @@
 """Engine throughput: steps/s at 0 ms emulated latency (SQLite; PostgreSQL with one and two workers), and
-completion time at a fixed latency against the latency-bound limit, and steps/s when each agent has a queue
-of requests (its turns run one after another: every turn's end promotes the agent's next item).
+completion time at a fixed latency against the latency-bound limit, steps/s when each agent has a queue
+of requests (its turns run one after another: every turn's end promotes the agent's next item), and
+steps/s for long-lived agents (each with a long history already, a 16,000-token context window: a turn
+loads only the newest messages that could fit, decision 0016).
 
 The emulator and agentbatch (with its provider processes) run as separate processes, scheduled by the
 OS (``PIN=1`` pins agentbatch to the first CPU and the emulator to the second instead). Run:
 
     .venv/bin/python benchmarks/engine_throughput.py [--agents 2000] \
-        [--scenarios sqlite,pg1,pg2,latency,queued]
+        [--scenarios sqlite,pg1,pg2,latency,queued,long]
 """
 
 import argparse
+import asyncio
 import os
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -22,6 +25,10 @@ from rich.console import Console
 from rich.table import Table
 
 from agentbatch.cli.emulator_process import EmulatorProcess, free_port
+from agentbatch.domain.ids import DEFAULT_USER_ID, IdPrefix, new_id
+from agentbatch.domain.messages import Message, Role, text_part
+from agentbatch.store import messages as message_store
+from agentbatch.store.database import Database
 from bench_support import create_postgres, drop_postgres, spawn_agentbatch, wait_healthy
 
 CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -47,16 +54,56 @@ def pin(pid: int, cpu_index: int) -> None:
         os.sched_setaffinity(pid, {CPUS[cpu_index % len(CPUS)]})
 
 
-def run_batch(
-    base_url: str, agents: int, script: str, steps_per_request: int, scenario: str, per_agent: int = 1
-) -> Outcome:
-    with httpx.Client(base_url=base_url, timeout=300) as client:
-        ids = [
-            client.post("/v1/agents/", json={"model": "openai/bench", "include_base_tools": True}).json()[
-                "id"
+@dataclass(frozen=True)
+class History:
+    url: str
+    messages: int
+    """Messages written into each agent's history before the batch."""
+
+
+async def seed_histories(history: History, agent_ids: list[str]) -> None:
+    """Give each agent ``history.messages`` messages (user and assistant in turn, ~100 characters each),
+    written straight into the database beside the running server."""
+    db = Database(history.url)
+    now = datetime.now(UTC)
+    try:
+        for agent_id in agent_ids:
+            written = [
+                Message(
+                    id=new_id(IdPrefix.MESSAGE),
+                    agent_id=agent_id,
+                    role=Role.USER if index % 2 == 0 else Role.ASSISTANT,
+                    created_at=now,
+                    content=[text_part(f"message {index} of a long conversation " + "lorem ipsum " * 6)],
+                )
+                for index in range(history.messages)
             ]
-            for _ in range(agents)
-        ]
+            async with db.write() as conn:
+                await message_store.insert_messages(conn, DEFAULT_USER_ID, written)
+    finally:
+        await db.dispose()
+
+
+def run_batch(
+    base_url: str,
+    agents: int,
+    script: str,
+    steps_per_request: int,
+    scenario: str,
+    per_agent: int = 1,
+    history: History | None = None,
+) -> Outcome:
+    agent_body: dict[str, object] = {"model": "openai/bench", "include_base_tools": True}
+    if history is not None:
+        agent_body["llm_config"] = {
+            "model": "bench",
+            "model_endpoint_type": "openai",
+            "context_window": 16_000,
+        }
+    with httpx.Client(base_url=base_url, timeout=300) as client:
+        ids = [client.post("/v1/agents/", json=agent_body).json()["id"] for _ in range(agents)]
+        if history is not None:
+            asyncio.run(seed_histories(history, ids))
         requests = [{"agent_id": agent_id, "input": script} for _ in range(per_agent) for agent_id in ids]
         started = time.perf_counter()
         batch = client.post("/v1/messages/batches", json={"requests": requests}).raise_for_status().json()
@@ -74,9 +121,18 @@ def run_batch(
 
 
 def scenario(
-    name: str, agents: int, workdir: Path, latency_ms: float, workers: int, url: str, per_agent: int = 1
+    name: str,
+    agents: int,
+    workdir: Path,
+    latency_ms: float,
+    workers: int,
+    url: str,
+    per_agent: int = 1,
+    history: History | None = None,
 ) -> Outcome:
     script = "[[tool:conversation_search]] benchmark turn"
+    if history is not None:  # a search reads the whole history; these turns edit memory instead
+        script = '[[tool:core_memory_append {"label": "human", "content": "."}]] benchmark turn'
     with EmulatorProcess(latency_ms=latency_ms) as emulator:
         pin_emulator(emulator)
         env = {
@@ -100,7 +156,7 @@ def scenario(
         try:
             wait_healthy(f"http://127.0.0.1:{port}", processes[0])
             time.sleep(2)  # let the workers finish starting (imports, migrations)
-            outcome = run_batch(f"http://127.0.0.1:{port}", agents, script, 2, name, per_agent)
+            outcome = run_batch(f"http://127.0.0.1:{port}", agents, script, 2, name, per_agent, history)
         finally:
             for process in processes:
                 process.terminate()
@@ -129,7 +185,10 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=250)
     parser.add_argument("--queued-agents", type=int, default=100)
     parser.add_argument("--queued-per-agent", type=int, default=40)
-    parser.add_argument("--scenarios", default="sqlite,pg1,pg2,latency,queued")
+    parser.add_argument("--long-agents", type=int, default=50)
+    parser.add_argument("--long-messages", type=int, default=10_000)
+    parser.add_argument("--long-per-agent", type=int, default=4)
+    parser.add_argument("--scenarios", default="sqlite,pg1,pg2,latency,queued,long")
     args = parser.parse_args()
     console = Console(width=160)
     chosen = args.scenarios.split(",")
@@ -163,6 +222,14 @@ def main() -> None:
             label = f"SQLite, 0 ms, {per_agent} queued per agent"
             outcome = scenario(label, agents, workdir, 0, 1, url, per_agent)
             outcome.note = f"{agents} agents, each running its {per_agent} turns in order"
+            outcomes.append(outcome)
+        if "long" in chosen:
+            url = f"sqlite:///{workdir / 'long.db'}"
+            agents, per_agent = args.long_agents, args.long_per_agent
+            label = f"SQLite, 0 ms, {args.long_messages:,} messages of history"
+            history = History(url, args.long_messages)
+            outcome = scenario(label, agents, workdir, 0, 1, url, per_agent, history)
+            outcome.note = f"{agents} agents with a 16,000-token window, {per_agent} turns each"
             outcomes.append(outcome)
     table = Table(title=f"engine throughput ({os.cpu_count()} CPUs; 2 steps per request)")
     for column in (

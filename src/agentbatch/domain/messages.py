@@ -70,6 +70,23 @@ class Message:
         return text_of(self.content)
 
 
+CHARS_PER_TOKEN = 4
+TOKENS_PER_MESSAGE = 6
+
+
+def estimated_tokens(message: Message) -> int:
+    """What the message takes of a prompt, estimated (about four characters a token, plus a little per
+    message): its text, its tool calls and its tool results. The runtime fits prompts into the context
+    window with it; the store keeps it with each message, so a turn loads only the newest messages that
+    could fit (``store/messages.py``, ``recent_histories``)."""
+    size = len(message.text)
+    for call in message.tool_calls:
+        size += len(call.name) + len(call.arguments)
+    for ret in message.tool_returns:
+        size += len(ret.content)
+    return size // CHARS_PER_TOKEN + TOKENS_PER_MESSAGE
+
+
 def text_part(text: str) -> ContentPart:
     return {"type": "text", "text": text}
 

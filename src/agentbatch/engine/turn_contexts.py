@@ -1,5 +1,7 @@
-"""What a claimed item's turn starts from: its agent (with blocks and tools) and the agent's history,
-loaded for many items in a handful of queries."""
+"""What a claimed item's turn starts from: its agent (with blocks and tools) and the newest messages of
+the agent's history that its context window could hold (older ones stay in the database, where
+``conversation_search`` finds them through ``StoredRecall``), loaded for many items in a handful of
+queries."""
 
 from dataclasses import dataclass
 from typing import Protocol
@@ -7,6 +9,8 @@ from typing import Protocol
 from agentbatch.domain.agents import Agent
 from agentbatch.domain.messages import Message
 from agentbatch.domain.turn_records import ClaimedItem
+from agentbatch.runtime.context_window import context_window_of
+from agentbatch.runtime.ports import Recall
 from agentbatch.store import agents as agent_store
 from agentbatch.store import messages as message_store
 from agentbatch.store.database import Database
@@ -17,6 +21,22 @@ class TurnContext:
     agent: Agent | None
     """None when the agent no longer exists (the turn is rejected)."""
     history: list[Message]
+    earlier: int = 0
+    """The agent's older messages, not loaded: too old for its context window."""
+    recall: Recall | None = None
+    """The whole history, read when a turn searches it (``conversation_search``)."""
+
+
+class StoredRecall:
+    """An agent's whole history, read from the store when asked."""
+
+    def __init__(self, db: Database, agent_id: str) -> None:
+        self._db = db
+        self._agent_id = agent_id
+
+    async def whole_history(self) -> list[Message]:
+        async with self._db.read() as conn:
+            return (await message_store.histories(conn, [self._agent_id]))[self._agent_id]
 
 
 class TurnContextSource(Protocol):
@@ -37,7 +57,16 @@ class StoredTurnContexts:
             found: dict[str, Agent] = {}
             for owner, agent_ids in by_owner.items():
                 found.update(await agent_store.load_agents(conn, owner, agent_ids))
-            histories = await message_store.histories(conn, list(found))
-        return {
-            item.id: TurnContext(found.get(item.agent_id), histories.get(item.agent_id, [])) for item in items
-        }
+            tokens = max((context_window_of(agent.llm_config) for agent in found.values()), default=0)
+            histories = await message_store.recent_histories(
+                conn, list(found), tokens=tokens, item_ids=[item.id for item in items if item.step_count]
+            )
+        contexts: dict[str, TurnContext] = {}
+        for item in items:
+            recent = histories.get(item.agent_id)
+            if recent is None:
+                contexts[item.id] = TurnContext(found.get(item.agent_id), [])
+                continue
+            recall = StoredRecall(self._db, item.agent_id) if recent.earlier else None
+            contexts[item.id] = TurnContext(found[item.agent_id], recent.messages, recent.earlier, recall)
+        return contexts

@@ -118,6 +118,8 @@ class TurnExecutor:
             item_id=item.id,
             batch_id=item.batch_id,
             steps_done=item.step_count,
+            earlier=context.earlier,
+            recall=context.recall,
         )
 
     async def _fail(self, item: ClaimedItem, sink: StepSink, error: str) -> TurnResult | None:

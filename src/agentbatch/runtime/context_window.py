@@ -12,15 +12,15 @@ estimate only has to keep requests clear of the limit, and it costs nothing per 
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
-from agentbatch.domain.messages import Message, Role
+from agentbatch.domain.messages import CHARS_PER_TOKEN, Message, Role, estimated_tokens
 from agentbatch.providers.base import ToolSpec
 
-CHARS_PER_TOKEN = 4
-TOKENS_PER_MESSAGE = 6
 DEFAULT_OUTPUT_RESERVE = 4096
+DEFAULT_CONTEXT_WINDOW = 128_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +38,9 @@ def estimate_tokens(text: str | bytes) -> int:
     return len(text) // CHARS_PER_TOKEN + 1
 
 
-def message_tokens(message: Message) -> int:
-    size = len(message.text)
-    for call in message.tool_calls:
-        size += len(call.name) + len(call.arguments)
-    for ret in message.tool_returns:
-        size += len(ret.content)
-    return size // CHARS_PER_TOKEN + TOKENS_PER_MESSAGE
+def context_window_of(llm_config: Mapping[str, Any]) -> int:
+    """The agent's context window in tokens (its ``llm_config``, else 128,000)."""
+    return int(llm_config.get("context_window") or DEFAULT_CONTEXT_WINDOW)
 
 
 def _schema_text(parameters: Mapping[str, object]) -> str | bytes:
@@ -82,7 +78,7 @@ def fit(
     start = len(history)
     used = 0
     while start > 0:
-        cost = message_tokens(history[start - 1])
+        cost = estimated_tokens(history[start - 1])
         if used + cost > budget:
             break
         used += cost

@@ -1,11 +1,14 @@
 """What the runtime needs from outside, as small protocols the engine implements.
 
-The runtime never touches the store: it hands each step to a ``StepSink`` and asks a ``ModelGateway``
-for model calls (the engine's gateway bounds concurrency and retries with backoff).
+The runtime never touches the store: it hands each step to a ``StepSink``, asks a ``ModelGateway`` for
+model calls (the engine's gateway bounds concurrency and retries with backoff) and a ``Recall`` for an
+agent's whole history when a turn was given only its newest messages.
 """
 
+from collections.abc import Sequence
 from typing import Protocol
 
+from agentbatch.domain.messages import Message
 from agentbatch.domain.turn_records import Commit
 from agentbatch.providers.base import ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
@@ -24,4 +27,10 @@ class StepSink(Protocol):
 class ModelGateway(Protocol):
     async def complete(self, handle: ModelHandle, request: ModelRequest) -> ModelResponse:
         """Raises ``ProviderError`` once it has given up (after retries, for transient failures)."""
+        ...
+
+
+class Recall(Protocol):
+    async def whole_history(self) -> Sequence[Message]:
+        """Every message of the turn's agent as committed, oldest first (``conversation_search``)."""
         ...

@@ -26,9 +26,15 @@ from agentbatch.domain.turn_requests import TurnRequest
 from agentbatch.providers.base import ModelRequest, ModelResponse, ToolSpec
 from agentbatch.providers.catalog import ModelHandle
 from agentbatch.providers.errors import InvalidResponse, ProviderError
-from agentbatch.runtime.context_window import SystemPromptOverflow, fit, output_reserve, window_note
+from agentbatch.runtime.context_window import (
+    SystemPromptOverflow,
+    context_window_of,
+    fit,
+    output_reserve,
+    window_note,
+)
 from agentbatch.runtime.input_messages import input_messages
-from agentbatch.runtime.ports import ModelGateway, StepSink
+from agentbatch.runtime.ports import ModelGateway, Recall, StepSink
 from agentbatch.runtime.prompt import render_system
 from agentbatch.runtime.tools.approvals import resolve_reply
 from agentbatch.runtime.tools.memory_tools import Memory
@@ -51,6 +57,11 @@ class TurnInput:
     batch_id: str | None = None
     steps_done: int = 0
     """Steps of this turn already committed (non-zero when a turn is resumed elsewhere)."""
+    earlier: int = 0
+    """The agent's messages older than ``history`` that were not loaded: too old to fit the context
+    window (``store/messages.py``, ``recent_histories``)."""
+    recall: Recall | None = None
+    """The whole history, for ``conversation_search``, when ``earlier`` messages were not loaded."""
 
 
 @dataclass(slots=True)
@@ -88,6 +99,7 @@ class TurnRunner:
             history,
             self._sandbox,
             assistant_tool if sends_message else None,
+            turn.recall if turn.earlier else None,
         )
         rules = ToolRuleSolver(parse_rules(agent.tool_rules))
         pending, approved_stop = await self._start(turn, executor, rules, tags)
@@ -106,7 +118,7 @@ class TurnRunner:
         result = TurnResult(stop=StopReason.END_TURN)
         step_no = turn.steps_done
 
-        context_window = int(agent.llm_config.get("context_window") or 128_000)
+        context_window = context_window_of(agent.llm_config)
         reserve = output_reserve(context_window, agent.llm_config.get("max_tokens"))
         while True:
             if step_no >= turn.max_steps:
@@ -117,12 +129,13 @@ class TurnRunner:
             except SystemPromptOverflow as overflow:
                 overflowed = StopReason.CONTEXT_WINDOW_OVERFLOW_IN_SYSTEM_PROMPT
                 return await self._end(sink, result, pending, overflowed, str(overflow))
+            dropped = window.dropped + turn.earlier  # older messages outside the window, loaded or not
             allowed = frozenset(must_call) if must_call else rules.next_step(names).allowed
             offered = [tool for tool in tools if tool.name in allowed] if rules.active else tools
             forced = sends_message or bool(must_call) or (rules.active and rules.next_step(names).forced)
             model_request = ModelRequest(
                 model=turn.handle.model,
-                system=system + window_note(window.dropped) if window.dropped else system,
+                system=system + window_note(dropped) if dropped else system,
                 messages=window.messages,
                 tools=offered,
                 tool_choice="required" if forced and offered else "auto",

@@ -1,16 +1,27 @@
 """Agents' message histories, in the order they were written (``seq``)."""
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Row, select
+from sqlalchemy import CTE, Integer, Row, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agentbatch.domain.messages import Message, Role, ToolCall, ToolReturn
+from agentbatch.domain.messages import (
+    TOKENS_PER_MESSAGE,
+    Message,
+    Role,
+    ToolCall,
+    ToolReturn,
+    estimated_tokens,
+)
 from agentbatch.domain.paging import PageRequest
 from agentbatch.store.bulk import bulk_insert
 from agentbatch.store.paging import fetch_page
-from agentbatch.store.tables import messages
+from agentbatch.store.tables import agents, messages
 
 
 def message_values(message: Message, owner_id: str) -> dict[str, Any]:
@@ -51,6 +62,7 @@ def message_values(message: Message, owner_id: str) -> dict[str, Any]:
         "denial_reason": message.denial_reason,
         "approvals": message.approvals or None,
         "created_at": message.created_at,
+        "estimated_tokens": estimated_tokens(message),
     }
 
 
@@ -79,6 +91,7 @@ MESSAGE_COLUMNS = (
     "denial_reason",
     "approvals",
     "created_at",
+    "estimated_tokens",
 )
 """The columns of a ``select(messages)`` row, in order; ``message_from_row`` unpacks them by position."""
 assert tuple(column.name for column in messages.columns) == MESSAGE_COLUMNS, "messages' columns changed"
@@ -86,7 +99,7 @@ assert tuple(column.name for column in messages.columns) == MESSAGE_COLUMNS, "me
 _ROLES = {role.value: role for role in Role}
 
 
-def message_from_row(row: Row[Any]) -> Message:
+def message_from_row(row: Row[Any] | tuple[Any, ...]) -> Message:
     """A message from a ``select(messages)`` row, its columns unpacked by position: reading a Row's
     columns by name costs ~0.4 µs each (SQLAlchemy's ``__getattr__`` runs after a failed ordinary
     lookup), 9 of the 14 µs a message took, and a turn reads its agent's whole history."""
@@ -115,7 +128,8 @@ def message_from_row(row: Row[Any]) -> Message:
         denial_reason,
         approvals,
         created_at,
-    ) = cast("tuple[Any, ...]", row)  # a Row is a tuple of its columns
+        _estimated_tokens,
+    ) = cast("Sequence[Any]", row)  # a Row is a tuple of its columns
     return Message(
         id=message_id,
         agent_id=agent_id,
@@ -179,6 +193,178 @@ async def histories(conn: AsyncConnection, agent_ids: Sequence[str]) -> dict[str
         message = message_from_row(row)
         found[message.agent_id].append(message)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class RecentHistory:
+    messages: list[Message]
+    """The newest messages, oldest first."""
+    earlier: int
+    """How many older messages of the agent were left out."""
+
+
+FIRST_READ_TOKENS = 32
+"""The first read of a history takes the newest ``tokens // FIRST_READ_TOKENS + 1`` messages whole: enough
+for a window of ``tokens`` unless the messages average fewer tokens than this (then the rest is sized
+first, ``_newest_sizes``)."""
+
+
+async def recent_histories(
+    conn: AsyncConnection, agent_ids: Sequence[str], *, tokens: int, item_ids: Collection[str] = ()
+) -> dict[str, RecentHistory]:
+    """Each named agent's newest messages that could share a prompt of ``tokens``, with every message of
+    ``item_ids`` (a resumed turn's own), oldest first, and the count of those left out.
+
+    A message is loaded while its newer messages take fewer than ``tokens`` (each counted at its
+    ``estimated_tokens``; one written before they were kept, at the least a message can take):
+    everything a window of ``tokens`` could hold, and always the newest message (a paused turn's waiting
+    call). One query reads each agent's newest ``tokens // FIRST_READ_TOKENS + 1`` messages: a short
+    history whole, a long one as far as the window goes. Only an agent whose messages there do not fill
+    the window has its older sizes read (no message takes less than ``TOKENS_PER_MESSAGE``, so only its
+    newest ``tokens // TOKENS_PER_MESSAGE + 1`` can qualify: three columns from the index), then its
+    messages from the oldest qualifying one. Older messages are only counted."""
+    found = {agent_id: RecentHistory([], 0) for agent_id in agent_ids}
+    if not found:
+        return found
+    first = tokens // FIRST_READ_TOKENS + 1
+    rows = await conn.execute(_newest_messages(), {"agent_ids": list(found), "reach": first})
+    unfilled: list[str] = []
+    cut: dict[str, list[Message]] = {}  # agents with older messages than those read
+    for agent_id, oldest_first in groupby(rows, key=itemgetter(2)):
+        read = list(oldest_first)
+        read.reverse()
+        recent, newer = _qualifying(read, tokens)
+        if newer < tokens and len(read) >= first:
+            unfilled.append(agent_id)
+            continue
+        history = [message_from_row(row) for row in reversed(recent)]
+        found[agent_id] = RecentHistory(history, len(read) - len(recent))
+        if len(read) >= first:
+            cut[agent_id] = history
+    for agent_id, history in cut.items():
+        found[agent_id] = RecentHistory(history, await _count(conn, agent_id) - len(history))
+    if unfilled:
+        await _read_long_histories(conn, unfilled, tokens, found)
+    if item_ids:
+        await _add_item_messages(conn, item_ids, found)
+    return found
+
+
+def _qualifying(newest_first: Sequence[Sequence[Any]], tokens: int) -> tuple[Sequence[Sequence[Any]], int]:
+    """The rows whose newer rows take fewer than ``tokens``, and the tokens those take."""
+    newer = 0
+    for index, row in enumerate(newest_first):
+        if newer >= tokens:
+            return newest_first[:index], newer
+        newer += row[-1] or TOKENS_PER_MESSAGE  # estimated_tokens, the last column
+    return newest_first, newer
+
+
+async def _read_long_histories(
+    conn: AsyncConnection, agent_ids: list[str], tokens: int, found: dict[str, RecentHistory]
+) -> None:
+    """Agents whose first read did not fill the window: their newest sizes, then their messages from
+    the oldest qualifying one."""
+    reach = tokens // TOKENS_PER_MESSAGE + 1
+    sizes = await conn.execute(_newest_sizes(), {"agent_ids": agent_ids, "reach": reach})
+    for agent_id, newest_first in groupby(sizes.all(), key=itemgetter(0)):
+        read = list(newest_first)
+        recent, _newer = _qualifying(read, tokens)
+        history = [
+            message_from_row(row)
+            for row in await conn.execute(_history_from(), {"agent_id": agent_id, "start": recent[-1][1]})
+        ]
+        total = len(read) if len(read) < reach else await _count(conn, agent_id)
+        found[agent_id] = RecentHistory(history, total - len(history))
+
+
+async def _add_item_messages(
+    conn: AsyncConnection, item_ids: Collection[str], found: dict[str, RecentHistory]
+) -> None:
+    """A resumed turn's own messages that are older than its agent's recent ones (its tool rules count
+    them). A turn's messages are its agent's newest (an agent runs one turn at a time), so those not
+    loaded come just before the recent ones."""
+    missing: dict[str, list[Message]] = {}
+    for message in map(message_from_row, await conn.execute(_item_messages(), {"item_ids": list(item_ids)})):
+        recent = found.get(message.agent_id)
+        if recent is not None and all(kept.id != message.id for kept in recent.messages):
+            missing.setdefault(message.agent_id, []).append(message)
+    for agent_id, older in missing.items():
+        recent = found[agent_id]
+        found[agent_id] = RecentHistory([*older, *recent.messages], recent.earlier - len(older))
+
+
+@functools.cache
+def _newest_messages() -> Select[Any]:
+    """Each agent's newest ``reach`` messages, with every column, by agent and order (the order of the
+    indexes read: ordered by ``messages.agent_id`` instead, SQLite sorts every row again)."""
+    named = _named_agents()
+    return (
+        select(messages)
+        .join(named, messages.c.agent_id == named.c.agent_id)
+        .where(messages.c.seq > func.coalesce(_cutoff(named), -1))
+        .order_by(named.c.agent_id, messages.c.seq)
+    )
+
+
+@functools.cache
+def _newest_sizes() -> Select[tuple[str, int, int | None]]:
+    """Each agent's newest ``reach`` messages' agent, seq and estimated tokens (the index holds all three),
+    by agent, newest first."""
+    named = _named_agents()
+    return (
+        select(messages.c.agent_id, messages.c.seq, messages.c.estimated_tokens)
+        .join(named, messages.c.agent_id == named.c.agent_id)
+        .where(messages.c.seq > func.coalesce(_cutoff(named), -1))
+        .order_by(messages.c.agent_id, messages.c.seq.desc())
+    )
+
+
+def _named_agents() -> CTE:
+    return (
+        select(agents.c.id.label("agent_id"))
+        .where(agents.c.id.in_(bindparam("agent_ids", expanding=True)))
+        .cte("named")
+    )
+
+
+def _cutoff(named: CTE) -> ScalarSelect[int]:
+    """The seq of each named agent's message just older than its newest ``reach``."""
+    return (
+        select(messages.c.seq)
+        .where(messages.c.agent_id == named.c.agent_id)
+        .order_by(messages.c.seq.desc())
+        .limit(1)
+        .offset(bindparam("reach", type_=Integer))
+        .correlate(named)
+        .scalar_subquery()
+    )
+
+
+@functools.cache
+def _history_from() -> Select[Any]:
+    """One agent's messages from ``start`` on."""
+    return (
+        select(messages)
+        .where(
+            messages.c.agent_id == bindparam("agent_id"), messages.c.seq >= bindparam("start", type_=Integer)
+        )
+        .order_by(messages.c.seq)
+    )
+
+
+@functools.cache
+def _item_messages() -> Select[Any]:
+    return (
+        select(messages)
+        .where(messages.c.batch_item_id.in_(bindparam("item_ids", expanding=True)))
+        .order_by(messages.c.seq)
+    )
+
+
+async def _count(conn: AsyncConnection, agent_id: str) -> int:
+    counted = await conn.execute(select(func.count()).where(messages.c.agent_id == agent_id))
+    return int(counted.scalar_one())
 
 
 async def item_messages(conn: AsyncConnection, item_id: str) -> list[Message]:

@@ -260,7 +260,8 @@ messages = Table(
     Column("denial_reason", Text),
     Column("approvals", JsonColumn),
     Column("created_at", UtcDateTime, nullable=False),
-    Index("ix_messages_agent_seq", "agent_id", "seq"),
+    Column("estimated_tokens", Integer),  # domain.messages.estimated_tokens; NULL before migration 0012
+    Index("ix_messages_agent_seq", "agent_id", "seq", "estimated_tokens"),  # sizes read from the index
     Index("ix_messages_batch_seq", "batch_id", "seq"),
     Index("ix_messages_item", "batch_item_id"),
 )

@@ -18,7 +18,7 @@ from agentbatch.domain.turn_records import Commit
 from agentbatch.domain.turn_requests import InputMessage, RequestMessage, TurnRequest
 from agentbatch.providers.base import Finish, ModelRequest, ModelResponse
 from agentbatch.providers.catalog import ModelHandle
-from agentbatch.runtime.ports import TurnAborted
+from agentbatch.runtime.ports import Recall, TurnAborted
 from agentbatch.runtime.tools.base_tools import builtin_tools
 from agentbatch.runtime.tools.sandbox import SandboxResult, ToolSandbox
 from agentbatch.runtime.turn_loop import TurnInput, TurnResult, TurnRunner
@@ -215,6 +215,8 @@ async def run_turn(
     max_steps: int = 10,
     steps_done: int = 0,
     sandbox: ToolSandbox | None = None,
+    earlier: int = 0,
+    recall: Recall | None = None,
 ) -> tuple[TurnResult, RecordingSink]:
     """Run one turn of ``the_agent`` against the scripted model; the result and what was committed."""
     sink = sink or RecordingSink()
@@ -227,6 +229,20 @@ async def run_turn(
         item_id=ITEM_ID,
         batch_id=BATCH_ID,
         steps_done=steps_done,
+        earlier=earlier,
+        recall=recall,
     )
     result = await TurnRunner(gateway, sandbox or FakeSandbox()).run(turn, sink)
     return result, sink
+
+
+class ListRecall:
+    """A whole history kept in a list; counts how often it was read."""
+
+    def __init__(self, history: list[Message]) -> None:
+        self.history = history
+        self.reads = 0
+
+    async def whole_history(self) -> list[Message]:
+        self.reads += 1
+        return list(self.history)

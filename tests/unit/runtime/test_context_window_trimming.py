@@ -4,17 +4,17 @@ see, and a turn stopped when its instructions alone fill the window."""
 
 import pytest
 
-from agentbatch.domain.messages import Message, Role, ToolReturn
+from agentbatch.domain.messages import Message, Role, ToolReturn, estimated_tokens
 from agentbatch.domain.states import StopReason
 from agentbatch.providers.base import ToolSpec
 from agentbatch.runtime.context_window import (
     SystemPromptOverflow,
     fit,
-    message_tokens,
     output_reserve,
     window_note,
 )
 from tests.unit.runtime.fakes import (
+    ListRecall,
     ScriptedGateway,
     agent,
     block,
@@ -61,8 +61,8 @@ def test_a_messages_tool_calls_and_results_count_toward_its_size() -> None:
     plain = history_message(Role.ASSISTANT, "hi")
     calling, result = exchange(result_size=4000)
 
-    assert message_tokens(result) >= 1000 > message_tokens(plain)
-    assert message_tokens(calling) > message_tokens(plain)
+    assert estimated_tokens(result) >= 1000 > estimated_tokens(plain)
+    assert estimated_tokens(calling) > estimated_tokens(plain)
 
 
 def test_tools_take_room_from_the_history() -> None:
@@ -89,7 +89,7 @@ def test_results_whose_call_fell_out_of_the_window_are_dropped_with_it() -> None
     many_results = exchange(result_size=40, results=3)
     history = [*chat(2, size=4000), *many_results, *chat(2)]
     # room for the newest two messages and two of the three results, not for the call
-    budget = sum(message_tokens(m) for m in history[-4:]) + 2
+    budget = sum(estimated_tokens(m) for m in history[-4:]) + 2
 
     window = fit("", [], history, context_window=budget + 1, output_reserve=0)
 
@@ -102,7 +102,7 @@ def test_a_window_does_not_open_on_an_approval_reply_whose_request_fell_out() ->
     request = history_message(Role.APPROVAL, tool_calls=calling.tool_calls)
     approval_reply = history_message(Role.APPROVAL, approve=True)
     history = [*chat(2, size=4000), request, approval_reply, result, *chat(2)]
-    budget = sum(message_tokens(m) for m in history[-4:])
+    budget = sum(estimated_tokens(m) for m in history[-4:])
 
     window = fit("", [], history, context_window=budget + 1, output_reserve=0)
 
@@ -190,3 +190,58 @@ class TestInATurn:
 
         assert result.stop is StopReason.CONTEXT_WINDOW_OVERFLOW_IN_SYSTEM_PROMPT and result.steps == 1
         assert sink.commits[0].changed_blocks[0].value == "n" * 3000
+
+
+class TestGivenOnlyTheNewestMessages:
+    """The engine loads only the newest messages that could fit (``recent_histories``): the turn counts
+    the rest in its note and searches them through ``Recall``."""
+
+    async def test_the_note_counts_the_messages_that_were_not_loaded_too(self) -> None:
+        history = chat(200)
+        whole, newest = ScriptedGateway(reply("ok")), ScriptedGateway(reply("ok"))
+        the_agent = agent(tools=[], llm_config={"context_window": 2000})
+
+        await run_turn(whole, the_agent, request(user("latest")), history=list(history))
+        await run_turn(
+            newest,
+            the_agent,
+            request(user("latest")),
+            history=history[50:],
+            earlier=50,
+            recall=ListRecall(history),
+        )
+
+        sent, expected = newest.requests[0].messages, whole.requests[0].messages
+        assert sent[:-1] == expected[:-1] and sent[-1].text == expected[-1].text == "latest"
+        assert newest.requests[0].system == whole.requests[0].system  # the same count of older messages
+
+    async def test_conversation_search_finds_a_message_that_was_not_loaded(self) -> None:
+        history = [history_message(Role.USER, "my locker code is 4711"), *chat(50)]
+        recall = ListRecall(history)
+        gateway = ScriptedGateway(calls(call("conversation_search", query="LOCKER")), reply("found it"))
+
+        await run_turn(gateway, agent(), history=history[40:], earlier=40, recall=recall)
+
+        [(_, status, content)] = gateway_results(gateway)
+        assert status == "success" and "my locker code is 4711" in content
+        assert recall.reads == 1
+
+    async def test_a_whole_history_is_searched_as_loaded_without_reading_it_again(self) -> None:
+        history = [history_message(Role.USER, "my locker code is 4711"), *chat(5)]
+        recall = ListRecall([])
+        gateway = ScriptedGateway(calls(call("conversation_search", query="locker")), reply("found it"))
+
+        await run_turn(gateway, agent(), history=history, recall=recall)
+
+        [(_, status, content)] = gateway_results(gateway)
+        assert status == "success" and "4711" in content and recall.reads == 0
+
+
+def gateway_results(gateway: ScriptedGateway) -> list[tuple[str, str, str]]:
+    """The tool results the model was shown in its second call: (tool name, status, content)."""
+    return [
+        (m.name or "", ret.status, ret.content)
+        for m in gateway.requests[1].messages
+        if m.role is Role.TOOL
+        for ret in m.tool_returns
+    ]

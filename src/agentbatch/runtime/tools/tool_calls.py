@@ -10,6 +10,7 @@ import orjson
 
 from agentbatch.domain.agents import Tool, ToolType
 from agentbatch.domain.messages import Message, ToolCall, ToolStatus
+from agentbatch.runtime.ports import Recall
 from agentbatch.runtime.tools.base_tools import CONVERSATION_SEARCH, SEND_MESSAGE
 from agentbatch.runtime.tools.memory_tools import Memory, ToolError, conversation_search
 from agentbatch.runtime.tools.sandbox import ToolSandbox, needs_network
@@ -49,13 +50,17 @@ class ToolExecutor:
         history: Sequence[Message],
         sandbox: ToolSandbox,
         assistant_tool: tuple[str, str] | None,
+        recall: Recall | None = None,
     ) -> None:
+        """``history``: the agent's history as loaded for the turn (it grows as steps commit);
+        ``recall``: the whole history, when ``history`` holds only its newest messages."""
         self._tools = {tool.name: tool for tool in tools}
         self._client_tools = set(client_tools)
         self._memory = memory
         self._history = history
         self._sandbox = sandbox
         self._assistant_tool = assistant_tool
+        self._recall = recall
 
     async def run(self, call: ToolCall) -> ToolOutcome:
         if call.name in self._client_tools:
@@ -73,15 +78,16 @@ class ToolExecutor:
         try:
             if tool.tool_type is ToolType.CUSTOM:
                 return await self._custom(tool, arguments)
-            return ToolOutcome(Effect.CONTINUE, content=self._builtin(call.name, arguments))
+            return ToolOutcome(Effect.CONTINUE, content=await self._builtin(call.name, arguments))
         except ToolError as error:
             return ToolOutcome(Effect.CONTINUE, status="error", content=str(error))
         except TypeError as error:
             return _invalid(f"Invalid arguments for {call.name}: {error}")
 
-    def _builtin(self, name: str, arguments: dict[str, Any]) -> str:
+    async def _builtin(self, name: str, arguments: dict[str, Any]) -> str:
         if name == CONVERSATION_SEARCH:
-            return conversation_search(self._history, **arguments)
+            searched = self._history if self._recall is None else await self._recall.whole_history()
+            return conversation_search(searched, **arguments)
         handler = self._memory.handlers().get(name)
         if handler is None:
             raise ToolError(f"tool {name!r} has no implementation on this server")
