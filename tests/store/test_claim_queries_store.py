@@ -16,7 +16,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Connection as SyncConnection
 
 from agentbatch.domain.states import ItemStatus
-from agentbatch.store import agent_runs, queue
+from agentbatch.store import agent_runs, bound_lists, queue
 from agentbatch.store.database import Database
 from agentbatch.store.tables import batch_items
 from tests.store.builders import T0, agent_ids, finish_item, set_item_status, store_batch
@@ -141,7 +141,7 @@ async def test_an_agents_next_item_is_its_oldest_unfinished_one_after_any_histor
 async def test_promotion_of_more_agents_than_one_statement_takes_promotes_them_all(
     db: Database, owner: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queue, "_CHUNK", 2)  # as 5,000 of 100,000 agents: several statements
+    monkeypatch.setattr(bound_lists, "BOUND_PART", 2)  # as 5,000 of 100,000 agents: several statements
     agents = agent_ids(5)
     ended = await store_batch(db, owner, agents)
     queued = await store_batch(db, owner, agents)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agentbatch.domain.agents import Agent, AgentType
 from agentbatch.domain.paging import PageRequest
 from agentbatch.store.blocks import block_from_row, block_values, delete_blocks_only_of, link_agent_blocks
+from agentbatch.store.bound_lists import in_parts
 from agentbatch.store.dialect import dialect_of
 from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import agent_blocks, agent_tags, agent_tools, agents, blocks
@@ -132,8 +133,7 @@ async def agent_models(conn: AsyncConnection, owner_id: str, agent_ids: Iterable
     """The model handle of each named agent the owner can see (absent: unknown to this owner)."""
     ids = list(set(agent_ids))
     found: dict[str, str] = {}
-    for start in range(0, len(ids), 5_000):
-        chunk = ids[start : start + 5_000]
+    for chunk in in_parts(ids):
         rows = await conn.execute(
             select(agents.c.id, agents.c.model, agents.c.llm_config).where(
                 agents.c.owner_id == owner_id, agents.c.id.in_(chunk)

@@ -30,8 +30,6 @@ from agentbatch.store.new_items import NewItem
 from agentbatch.store.paging import fetch_page
 from agentbatch.store.tables import batch_items, batches
 
-_INSERT_CHUNK = 5_000
-
 
 async def insert_batch(conn: AsyncConnection, batch: Batch, items: Sequence[NewItem]) -> None:
     """Insert a batch and its items, in the order given, in bulk."""

@@ -19,13 +19,12 @@ from agentbatch.domain.states import (
 )
 from agentbatch.domain.turn_records import ClaimedItem
 from agentbatch.domain.turn_request_json import request_from_json
+from agentbatch.store.bound_lists import in_parts
 from agentbatch.store.bulk import overlapped_inserts
 from agentbatch.store.dialect import dialect_of
 from agentbatch.store.item_predicates import item_is_agent_head, item_is_claimable, item_is_unfinished
 from agentbatch.store.new_items import NewItem, new_item_columns, new_item_constants
 from agentbatch.store.tables import agents, batch_items, batches
-
-_CHUNK = 5_000
 
 
 async def insert_items(
@@ -71,8 +70,7 @@ async def lock_agents(conn: AsyncConnection, agent_ids: Iterable[str]) -> None:
     if not dialect.locks_rows:
         return
     ids = sorted(set(agent_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in in_parts(ids):
         await conn.execute(
             dialect.lock(select(agents.c.id).where(agents.c.id.in_(chunk)).order_by(agents.c.id))
         )
@@ -83,11 +81,9 @@ async def agents_with_unfinished_items(conn: AsyncConnection, agent_ids: Iterabl
     items they have queued or have run before."""
     ids = list(set(agent_ids))
     busy: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
+    for part in in_parts(ids):
         rows = await conn.execute(
-            select(batch_items.c.agent_id).where(
-                batch_items.c.agent_id.in_(ids[start : start + _CHUNK]), item_is_agent_head
-            )
+            select(batch_items.c.agent_id).where(batch_items.c.agent_id.in_(part), item_is_agent_head)
         )
         busy.update(agent_id for (agent_id,) in rows)
     return busy
@@ -101,8 +97,8 @@ async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) ->
     the length of its queue or of its history.
     """
     ids = sorted(set(agent_ids))
-    for start in range(0, len(ids), _CHUNK):  # a bound value an agent, within the drivers' limits
-        await _promote(conn, ids[start : start + _CHUNK])
+    for part in in_parts(ids):  # a bound value an agent, within the drivers' limits
+        await _promote(conn, list(part))
 
 
 async def _promote(conn: AsyncConnection, ids: list[str]) -> None:
@@ -254,11 +250,11 @@ async def renew_leases(
     renewed: their leases expire and the sweep hands them to someone else."""
     ids = list(set(item_ids))
     held: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
+    for part in in_parts(ids):
         rows = await conn.execute(
             update(batch_items)
             .where(
-                batch_items.c.id.in_(ids[start : start + _CHUNK]),
+                batch_items.c.id.in_(part),
                 batch_items.c.lease_owner == worker_id,
                 batch_items.c.status == ItemStatus.RUNNING.value,
             )
