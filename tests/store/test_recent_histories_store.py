@@ -156,3 +156,16 @@ async def test_each_message_keeps_the_size_the_runtime_counts(db: Database, owne
             )
         ).scalars()
         assert list(stored) == [estimated_tokens(calling), estimated_tokens(result)]
+
+
+async def test_older_messages_walk_a_history_newest_first_page_by_page(db: Database, owner: str) -> None:
+    agent_id = await _agent_with(db, owner, [message("agent-x", f"m{index}") for index in range(23)])
+
+    walked: list[str] = []
+    before = None
+    async with db.read() as conn:
+        while page := await message_store.older_messages(conn, agent_id, before=before, limit=5):
+            walked += [found.text for _seq, found in page]
+            before = page[-1][0]
+
+    assert walked == [f"m{index}" for index in reversed(range(23))]

@@ -3,6 +3,7 @@ the agent's history that its context window could hold (older ones stay in the d
 ``conversation_search`` finds them through ``StoredRecall``), loaded for many items in a handful of
 queries."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,16 +28,30 @@ class TurnContext:
     """The whole history, read when a turn searches it (``conversation_search``)."""
 
 
+RECALL_PAGE = 500
+"""Messages a search reads at a time, newest first."""
+
+
 class StoredRecall:
-    """An agent's whole history, read from the store when asked."""
+    """An agent's history read from the store when a search asks, newest first, a page at a time (each
+    page its own short read: a search that finds enough in the newest pages reads no further)."""
 
     def __init__(self, db: Database, agent_id: str) -> None:
         self._db = db
         self._agent_id = agent_id
 
-    async def whole_history(self) -> list[Message]:
-        async with self._db.read() as conn:
-            return (await message_store.histories(conn, [self._agent_id]))[self._agent_id]
+    async def newest_first(self) -> AsyncIterator[list[Message]]:
+        before: int | None = None
+        while True:
+            async with self._db.read() as conn:
+                page = await message_store.older_messages(
+                    conn, self._agent_id, before=before, limit=RECALL_PAGE
+                )
+            if page:
+                yield [message for _seq, message in page]
+            if len(page) < RECALL_PAGE:
+                return
+            before = page[-1][0]
 
 
 class TurnContextSource(Protocol):

@@ -5,7 +5,7 @@ model calls (the engine's gateway bounds concurrency and retries with backoff) a
 agent's whole history when a turn was given only its newest messages.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from agentbatch.domain.messages import Message
@@ -31,6 +31,7 @@ class ModelGateway(Protocol):
 
 
 class Recall(Protocol):
-    async def whole_history(self) -> Sequence[Message]:
-        """Every message of the turn's agent as committed, oldest first (``conversation_search``)."""
+    def newest_first(self) -> AsyncIterator[Sequence[Message]]:
+        """The turn's agent's messages as committed, newest first, a page at a time: a search stops
+        reading once it has found enough (``conversation_search``)."""
         ...

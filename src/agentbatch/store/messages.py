@@ -367,6 +367,18 @@ async def _count(conn: AsyncConnection, agent_id: str) -> int:
     return int(counted.scalar_one())
 
 
+async def older_messages(
+    conn: AsyncConnection, agent_id: str, *, before: int | None, limit: int
+) -> list[tuple[int, Message]]:
+    """Up to ``limit`` of an agent's messages older than ``before`` (a ``seq``; None: from the newest),
+    newest first, each with its ``seq`` to read on from."""
+    query = select(messages).where(messages.c.agent_id == agent_id)
+    if before is not None:
+        query = query.where(messages.c.seq < before)
+    rows = await conn.execute(query.order_by(messages.c.seq.desc()).limit(limit))
+    return [(row[0], message_from_row(row)) for row in rows]
+
+
 async def item_messages(conn: AsyncConnection, item_id: str) -> list[Message]:
     """The messages one turn (item) wrote, in order."""
     rows = await conn.execute(

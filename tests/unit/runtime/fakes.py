@@ -5,7 +5,7 @@ error) and keeps every request it saw; ``RecordingSink`` keeps every commit (or 
 lost lease would); ``FakeSandbox`` stands in for the custom-tool sandbox.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -237,12 +237,16 @@ async def run_turn(
 
 
 class ListRecall:
-    """A whole history kept in a list; counts how often it was read."""
+    """A whole history kept in a list, given newest first ``page`` messages at a time; counts the pages
+    read."""
 
-    def __init__(self, history: list[Message]) -> None:
+    def __init__(self, history: list[Message], page: int = 10) -> None:
         self.history = history
+        self.page = page
         self.reads = 0
 
-    async def whole_history(self) -> list[Message]:
-        self.reads += 1
-        return list(self.history)
+    async def newest_first(self) -> AsyncIterator[list[Message]]:
+        newest_first = list(reversed(self.history))
+        for start in range(0, len(newest_first), self.page):
+            self.reads += 1
+            yield newest_first[start : start + self.page]

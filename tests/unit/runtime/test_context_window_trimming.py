@@ -224,7 +224,17 @@ class TestGivenOnlyTheNewestMessages:
 
         [(_, status, content)] = gateway_results(gateway)
         assert status == "success" and "my locker code is 4711" in content
-        assert recall.reads == 1
+        assert recall.reads == 6  # 51 messages, 10 a page: the match is in the oldest
+
+    async def test_a_search_that_finds_enough_among_the_newest_reads_no_further(self) -> None:
+        history = [*chat(50), history_message(Role.USER, "my locker code is 4711")]
+        recall = ListRecall(history)
+        gateway = ScriptedGateway(calls(call("conversation_search", query="locker", limit=1)), reply("ok"))
+
+        await run_turn(gateway, agent(), history=history[40:], earlier=40, recall=recall)
+
+        [(_, status, content)] = gateway_results(gateway)
+        assert status == "success" and "4711" in content and recall.reads == 1
 
     async def test_a_whole_history_is_searched_as_loaded_without_reading_it_again(self) -> None:
         history = [history_message(Role.USER, "my locker code is 4711"), *chat(5)]

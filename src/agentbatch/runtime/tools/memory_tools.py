@@ -3,7 +3,7 @@
 Each returns the text the model reads; a ``ToolError`` is returned to the model as an error result.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -80,20 +80,40 @@ class Memory:
         }
 
 
+class ConversationSearch:
+    """``conversation_search``: messages whose text contains ``query`` (case-insensitive), newest first,
+    at most ``limit``. Fed the history newest first, page by page, until it has enough (``scan``)."""
+
+    def __init__(self, query: str, limit: int = 10) -> None:
+        if not query:
+            raise ToolError("query must not be empty")
+        self.query = query
+        self._needle = query.lower()
+        self._limit = max(1, limit)
+        self._hits: list[dict[str, Any]] = []
+
+    def scan(self, newest_first: Iterable[Message]) -> bool:
+        """Look through these messages; True once ``limit`` were found (the rest need not be read)."""
+        for message in newest_first:
+            if message.role not in (Role.USER, Role.ASSISTANT):
+                continue
+            text = message.text
+            if self._needle in text.lower():
+                self._hits.append(
+                    {"role": message.role.value, "text": text, "date": message.created_at.isoformat()}
+                )
+                if len(self._hits) >= self._limit:
+                    return True
+        return False
+
+    def result(self) -> str:
+        if not self._hits:
+            return f"No messages found containing {self.query!r}."
+        return orjson.dumps(self._hits).decode()
+
+
 def conversation_search(history: Sequence[Message], query: str, limit: int = 10) -> str:
-    """Messages of the history whose text contains ``query`` (case-insensitive), newest first."""
-    if not query:
-        raise ToolError("query must not be empty")
-    needle = query.lower()
-    hits: list[dict[str, Any]] = []
-    for message in reversed(history):
-        if message.role not in (Role.USER, Role.ASSISTANT):
-            continue
-        text = message.text
-        if needle in text.lower():
-            hits.append({"role": message.role.value, "text": text, "date": message.created_at.isoformat()})
-            if len(hits) >= max(1, limit):
-                break
-    if not hits:
-        return f"No messages found containing {query!r}."
-    return orjson.dumps(hits).decode()
+    """A search of a history held whole (oldest first)."""
+    search = ConversationSearch(query, limit)
+    search.scan(reversed(history))
+    return search.result()

@@ -12,7 +12,12 @@ from agentbatch.domain.agents import Tool, ToolType
 from agentbatch.domain.messages import Message, ToolCall, ToolStatus
 from agentbatch.runtime.ports import Recall
 from agentbatch.runtime.tools.base_tools import CONVERSATION_SEARCH, SEND_MESSAGE
-from agentbatch.runtime.tools.memory_tools import Memory, ToolError, conversation_search
+from agentbatch.runtime.tools.memory_tools import (
+    ConversationSearch,
+    Memory,
+    ToolError,
+    conversation_search,
+)
 from agentbatch.runtime.tools.sandbox import ToolSandbox, needs_network
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -86,8 +91,13 @@ class ToolExecutor:
 
     async def _builtin(self, name: str, arguments: dict[str, Any]) -> str:
         if name == CONVERSATION_SEARCH:
-            searched = self._history if self._recall is None else await self._recall.whole_history()
-            return conversation_search(searched, **arguments)
+            if self._recall is None:
+                return conversation_search(self._history, **arguments)
+            search = ConversationSearch(**arguments)
+            async for page in self._recall.newest_first():
+                if search.scan(page):
+                    break
+            return search.result()
         handler = self._memory.handlers().get(name)
         if handler is None:
             raise ToolError(f"tool {name!r} has no implementation on this server")
