@@ -125,9 +125,11 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: Sequence[Mappin
 
 async def bulk_insert_columns(conn: AsyncConnection, table: Table, values: Mapping[str, list[Any]]) -> None:
     """Insert rows given column by column (each list holds one column's values, all of one length), for
-    callers that build their rows that way: a 100,000-row batch of items then builds no row dicts."""
-    async with overlapped_inserts(conn) as writer:
-        await writer.insert(table, values)
+    callers that build their rows that way: a 100,000-row batch of items then builds no row dicts. Written
+    before it returns, with no task between (a step's messages come this way, on the hot path)."""
+    write = await _start_write(conn, table, values, {})
+    if write is not None:
+        await write
 
 
 @asynccontextmanager
@@ -159,20 +161,9 @@ class OverlappedInserts:
         """Wait for the previous insert, then start this one and return as soon as the driver has it.
         ``values``: the columns that differ from row to row; ``shared``: those every row has the same."""
         await self.settle()
-        if not values or not next(iter(values.values())):
+        write = await _start_write(self._conn, table, values, shared or {})
+        if write is None:
             return
-        sqlite = dialect_of(self._conn).naive_times
-        rows = _Rows(table, values, shared or {}, sqlite)
-        driver = (await self._conn.get_raw_connection()).driver_connection
-        assert driver is not None
-        if sqlite:
-            write = _sqlite_insert(driver, rows)
-        else:
-            if not driver.is_in_transaction():
-                # SQLAlchemy's asyncpg adapter opens the transaction at its first statement; a COPY sent
-                # before any would commit on its own and survive the caller's rollback.
-                await self._conn.execute(text("SELECT 1"))
-            write = driver.copy_records_to_table(table.name, records=rows.records(), columns=rows.names)
         self._writing = asyncio.ensure_future(write)
         await asyncio.sleep(0)  # one turn of the loop: the task hands its statement to the driver
 
@@ -185,6 +176,27 @@ class OverlappedInserts:
             await asyncio.gather(writing, return_exceptions=True)
         else:
             await writing
+
+
+async def _start_write(
+    conn: AsyncConnection, table: Table, values: Mapping[str, list[Any]], shared: Mapping[str, Any]
+) -> Awaitable[Any] | None:
+    """The driver's write of these rows, encoded and ready to await (None: no rows)."""
+    if not values or not next(iter(values.values())):
+        return None
+    sqlite = dialect_of(conn).naive_times
+    rows = _Rows(table, values, shared, sqlite)
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    if sqlite:
+        return _sqlite_insert(driver, rows)
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter opens the transaction at its first statement; a COPY sent
+        # before any would commit on its own and survive the caller's rollback.
+        await conn.execute(text("SELECT 1"))
+    return driver.copy_records_to_table(  # type: ignore[no-any-return]
+        table.name, records=rows.records(), columns=rows.names
+    )
 
 
 class _Rows:
