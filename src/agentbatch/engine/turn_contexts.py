@@ -82,6 +82,6 @@ class StoredTurnContexts:
             if recent is None:
                 contexts[item.id] = TurnContext(found.get(item.agent_id), [])
                 continue
-            recall = StoredRecall(self._db, item.agent_id) if recent.earlier else None
+            recall = StoredRecall(self._db, item.agent_id)  # the runtime reads it only if ``earlier``
             contexts[item.id] = TurnContext(found[item.agent_id], recent.messages, recent.earlier, recall)
         return contexts

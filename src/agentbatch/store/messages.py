@@ -7,7 +7,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import CTE, Integer, Row, ScalarSelect, Select, bindparam, func, select
+from sqlalchemy import CTE, ColumnElement, Integer, Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentbatch.domain.messages import (
@@ -298,39 +298,27 @@ async def _add_item_messages(
 def _newest_messages() -> Select[Any]:
     """Each agent's newest ``reach`` messages, with every column, by agent and order (the order of the
     indexes read: ordered by ``messages.agent_id`` instead, SQLite sorts every row again)."""
-    named = _named_agents()
-    return (
-        select(messages)
-        .join(named, messages.c.agent_id == named.c.agent_id)
-        .where(messages.c.seq > func.coalesce(_cutoff(named), -1))
-        .order_by(named.c.agent_id, messages.c.seq)
-    )
+    newest, named = _newest(*messages.c)
+    return newest.order_by(named.c.agent_id, messages.c.seq)
 
 
 @functools.cache
 def _newest_sizes() -> Select[tuple[str, int, int | None]]:
     """Each agent's newest ``reach`` messages' agent, seq and estimated tokens (the index holds all three),
     by agent, newest first."""
-    named = _named_agents()
-    return (
-        select(messages.c.agent_id, messages.c.seq, messages.c.estimated_tokens)
-        .join(named, messages.c.agent_id == named.c.agent_id)
-        .where(messages.c.seq > func.coalesce(_cutoff(named), -1))
-        .order_by(messages.c.agent_id, messages.c.seq.desc())
-    )
+    newest, _named = _newest(messages.c.agent_id, messages.c.seq, messages.c.estimated_tokens)
+    return newest.order_by(messages.c.agent_id, messages.c.seq.desc())
 
 
-def _named_agents() -> CTE:
-    return (
+def _newest(*columns: ColumnElement[Any]) -> tuple[Select[Any], CTE]:
+    """``columns`` of the named agents' (``agent_ids``) newest ``reach`` messages: past a seek, per agent,
+    to the message just older than them."""
+    named = (
         select(agents.c.id.label("agent_id"))
         .where(agents.c.id.in_(bindparam("agent_ids", expanding=True)))
         .cte("named")
     )
-
-
-def _cutoff(named: CTE) -> ScalarSelect[int]:
-    """The seq of each named agent's message just older than its newest ``reach``."""
-    return (
+    cutoff = (
         select(messages.c.seq)
         .where(messages.c.agent_id == named.c.agent_id)
         .order_by(messages.c.seq.desc())
@@ -339,6 +327,12 @@ def _cutoff(named: CTE) -> ScalarSelect[int]:
         .correlate(named)
         .scalar_subquery()
     )
+    newest = (
+        select(*columns)
+        .join(named, messages.c.agent_id == named.c.agent_id)
+        .where(messages.c.seq > func.coalesce(cutoff, -1))
+    )
+    return newest, named
 
 
 @functools.cache
