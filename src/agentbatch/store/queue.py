@@ -98,10 +98,10 @@ async def promote_next_items(conn: AsyncConnection, agent_ids: Iterable[str]) ->
     """
     ids = sorted(set(agent_ids))
     for part in in_parts(ids):  # a bound value an agent, within the drivers' limits
-        await _promote(conn, list(part))
+        await _promote(conn, part)
 
 
-async def _promote(conn: AsyncConnection, ids: list[str]) -> None:
+async def _promote(conn: AsyncConnection, ids: Sequence[str]) -> None:
     candidates = values(column("agent_id", String), name="promoted").data([(i,) for i in ids]).cte()
     of_candidate = batch_items.c.agent_id == candidates.c.agent_id
     has_head = exists().where(of_candidate, item_is_agent_head).correlate(candidates)
